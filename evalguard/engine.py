@@ -1,0 +1,168 @@
+"""Check one file: read, decode, parse once, analyze once, run every selected rule.
+
+Bad input never raises out of here: it becomes a `FileError` for that file. The
+parse is guarded by CPython's own parser first, because libcst's native parser can
+crash the whole process (stack overflow) on pathologically nested code that CPython
+rejects cleanly.
+"""
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from dataclasses import dataclass
+from typing import Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from evalguard.analysis import analyze_module
+from evalguard.diagnostics import Diagnostic, FileError, FileResult, Related
+from evalguard.rules import Finding, Rule
+
+#: files larger than this are reported and skipped (libcst needs ~0.6 GB per MB of source)
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+
+class SourceError(Exception):
+    """The file cannot be checked; the message says why, for the user."""
+
+    def __init__(self, reason: str, line: int | None = None, column: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class ParsedSource:
+    text: str
+    module: cst.Module
+
+
+def decode_source(data: bytes) -> str:
+    """Bytes to text the way Python reads a source file (BOM, PEP 263 cookie), with
+    a precise message when that is impossible."""
+    nul = data.find(b"\x00")
+    if nul != -1:
+        line = data.count(b"\n", 0, nul) + 1
+        raise SourceError(f"file contains a NUL byte (line {line}); it is not Python source", line)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError(f"bad encoding declaration: {exc}") from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SourceError(
+            f"not valid {encoding} (byte 0x{data[exc.start]:02x} at line {line}, column {column})", line, column
+        ) from None
+    except LookupError:
+        raise SourceError(f"unknown encoding {encoding!r} in the coding declaration") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def parse_source(text: str) -> cst.Module:
+    """Parse with libcst after CPython's parser has vouched for the nesting depth."""
+    try:
+        ast.parse(text)
+        cpython_error: SyntaxError | None = None
+    except (RecursionError, MemoryError):
+        raise SourceError("too deeply nested to parse (CPython rejects it too)") from None
+    except SyntaxError as exc:
+        if "too many nested" in str(exc.msg):
+            raise SourceError(f"syntax error: {exc.msg}", exc.lineno, exc.offset) from None
+        cpython_error = exc  # maybe newer syntax that libcst knows: let libcst decide
+    except ValueError as exc:  # e.g. source code string cannot contain null bytes
+        raise SourceError(f"cannot parse: {exc}") from None
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        if cpython_error is not None and cpython_error.lineno:
+            raise SourceError(f"syntax error: {cpython_error.msg}", cpython_error.lineno, cpython_error.offset) from None
+        raise SourceError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
+    except RecursionError:
+        raise SourceError("too deeply nested to parse") from None
+
+
+def read_source(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except IsADirectoryError:
+        raise SourceError("is a directory") from None
+    except FileNotFoundError:
+        raise SourceError("no such file") from None
+    except PermissionError:
+        raise SourceError("permission denied") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SourceError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; skipped")
+    return data
+
+
+def check_source(data: bytes | str, path: str, rules: Sequence[Rule]) -> FileResult:
+    """Check source given in memory; `path` is what the report shows."""
+    try:
+        text = data if isinstance(data, str) else decode_source(data)
+        if not text.strip():
+            return FileResult(path)
+        module = parse_source(text)
+        analysis = analyze_module(module, path)
+        findings: list[tuple[Rule, Finding]] = []
+        for rule in rules:
+            for finding in rule.check(analysis):
+                findings.append((rule, finding))
+        if not findings:
+            return FileResult(path)
+        return FileResult(path, to_diagnostics(module, path, findings))
+    except SourceError as exc:
+        return FileResult(path, error=FileError(path, exc.reason, exc.line, exc.column))
+    except RecursionError:
+        return FileResult(path, error=FileError(path, "too deeply nested to analyze"))
+
+
+def check_file(path: str, rules: Sequence[Rule], display_path: str | None = None) -> FileResult:
+    """Read and check one file from disk."""
+    shown = display_path or path
+    try:
+        data = read_source(path)
+    except SourceError as exc:
+        return FileResult(shown, error=FileError(shown, exc.reason))
+    return check_source(data, shown, rules)
+
+
+def to_diagnostics(module: cst.Module, path: str, findings: list[tuple[Rule, Finding]]) -> list[Diagnostic]:
+    """Resolve node positions (only for files with findings: it costs a code-generation
+    pass) and build the diagnostics, one per distinct (rule, place)."""
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    out: dict[tuple, Diagnostic] = {}
+    for rule, finding in findings:
+        start = positions[finding.node].start
+        end = positions[finding.end_node or finding.node].end
+        related = []
+        for node, message in finding.related:
+            pos = positions.get(node)
+            if pos is not None:
+                related.append(Related(path, pos.start.line, pos.start.column + 1, message))
+        key = (rule.code, start.line, start.column)
+        if key in out:
+            continue
+        out[key] = Diagnostic(
+            path=path,
+            line=start.line,
+            column=start.column + 1,
+            end_line=end.line,
+            end_column=end.column + 1,
+            code=rule.code,
+            name=rule.name,
+            severity=finding.severity,
+            message=finding.message,
+            related=related,
+        )
+    return sorted(out.values(), key=Diagnostic.sort_key)
