@@ -50,7 +50,9 @@ def decode_source(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SourceError(f"bad encoding declaration: {exc}") from None
+        if "encoding problem" in str(exc) or "unknown encoding" in str(exc):
+            raise SourceError(f"bad encoding declaration: {exc}") from None
+        encoding = "utf-8"  # undecodable bytes in the first two lines: say where, below
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
