@@ -1,9 +1,11 @@
-"""EG001 missing-eval: Inference forward pass may run while the module is still in training mode (no `.eval()` before it)."""
+"""EG001 missing-eval: an inference forward pass may run while the module is still in
+its default training mode (it was never put in eval mode on some path)."""
 from __future__ import annotations
 
 from typing import Iterator
 
-from evalguard.analysis import FileAnalysis
+from evalguard.analysis import FRESH, TRAIN, FileAnalysis
+from evalguard.rules import _flow
 from evalguard.rules.base import Finding, Rule
 
 
@@ -13,7 +15,28 @@ class MissingEval(Rule):
     summary = "Inference forward pass may run while the module is still in training mode (no `.eval()` before it)."
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
-        return iter(())
+        for event in analysis.forwards:
+            fresh = []
+            why = None
+            for visit in event.visits:
+                if not visit.is_inference or not event.obj.is_module_like:
+                    continue
+                kinds = {f.kind for f in visit.modes}
+                if FRESH in kinds and TRAIN not in kinds:
+                    fresh.extend(f for f in visit.modes if f.kind == FRESH)
+                    why = why or visit
+            if not fresh:
+                continue
+            fact = _flow.first_line_order(analysis, fresh)[0]
+            created = _flow.fact_text(analysis, fact)
+            message = (
+                f"`{event.receiver}` may still be in training mode here: {created} creates it in training mode "
+                f"and no `.eval()` reaches this inference call ({_flow.signals_text(why)}); "
+                f"{_flow.layers_note(event)}. Call `{event.receiver}.eval()` before inference."
+            )
+            related = [(fact.node, "created in training mode here")] if fact.node is not None else []
+            related += _flow.visit_related(analysis, why, message)
+            yield Finding(event.node, message, _flow.severity(event), related)
 
 
 RULE = MissingEval()

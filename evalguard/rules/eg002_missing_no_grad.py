@@ -1,19 +1,47 @@
-"""EG002 missing-no-grad: Inference forward pass may run with autograd enabled (no `torch.no_grad()` / `torch.inference_mode()`)."""
+"""EG002 missing-no-grad: an inference forward pass may run with autograd enabled."""
 from __future__ import annotations
 
 from typing import Iterator
 
-from evalguard.analysis import FileAnalysis
-from evalguard.rules.base import Finding, Rule
+from evalguard.analysis import EVAL, ON, FileAnalysis
+from evalguard.rules import _flow
+from evalguard.rules.base import ERROR, WARNING, Finding, Rule
 
 
 class MissingNoGrad(Rule):
     code = "EG002"
     name = "missing-no-grad"
-    summary = "Inference forward pass may run with autograd enabled (no `torch.no_grad()` / `torch.inference_mode()`)."
+    summary = (
+        "Inference forward pass may run with autograd enabled "
+        "(no `torch.no_grad()` / `torch.inference_mode()`)."
+    )
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
-        return iter(())
+        for event in analysis.forwards:
+            hit = None
+            for visit in event.visits:
+                if not visit.is_inference or visit.managed_grad or not event.obj.is_module_like:
+                    continue
+                on = [g for g in visit.grads if g.kind == ON]
+                if not on:
+                    continue
+                # a function analysed without callers: its default grad mode is only a
+                # guess, so ask for more evidence that it is meant as inference
+                intent = any(g.strong for g in on) or visit.volatile or any(f.kind == EVAL for f in visit.modes)
+                if intent:
+                    hit = visit
+                    break
+            if hit is None:
+                continue
+            message = (
+                f"`{event.receiver}` runs for inference ({_flow.signals_text(hit)}) "
+                "with autograd enabled: every call builds a graph and keeps activations alive for a backward "
+                "pass that never comes. Wrap it in `with torch.inference_mode():` (or `torch.no_grad()`)."
+            )
+            if hit.volatile:
+                message += " `Variable(..., volatile=True)` no longer does this (EG008)."
+            yield Finding(event.node, message, ERROR if event.sensitive is not False else WARNING,
+                          _flow.visit_related(analysis, hit, message))
 
 
 RULE = MissingNoGrad()

@@ -1,10 +1,12 @@
-"""EG004 frozen-batchnorm: A frozen (sub)module containing BatchNorm runs in training mode, so its running statistics drift."""
+"""EG004 frozen-batchnorm: a frozen (sub)module that contains BatchNorm runs in
+training mode during training, so its running statistics drift."""
 from __future__ import annotations
 
 from typing import Iterator
 
-from evalguard.analysis import FileAnalysis
-from evalguard.rules.base import Finding, Rule
+from evalguard.analysis import TRAIN, FileAnalysis, code_of
+from evalguard.rules import _flow
+from evalguard.rules.base import ERROR, Finding, Rule
 
 
 class FrozenBatchnorm(Rule):
@@ -13,7 +15,39 @@ class FrozenBatchnorm(Rule):
     summary = "A frozen (sub)module containing BatchNorm runs in training mode, so its running statistics drift."
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
-        return iter(())
+        reported: set = set()
+        for event in analysis.forwards:
+            for visit in event.visits:
+                for part in visit.frozen_parts:
+                    if not part.has_bn:
+                        continue
+                    freeze = sorted(part.freezes, key=lambda f: analysis.line_of(f.node) or 0)[0]
+                    trains = [f for f in part.modes if f.kind == TRAIN and f.node is not None]
+                    if trains:
+                        for fact in trains:
+                            if fact.node in reported:
+                                continue
+                            reported.add(fact.node)
+                            message = (
+                                f"`{fact.what}` puts `{part.obj.name}` back in training mode, but it is frozen "
+                                f"({freeze.what} at line {analysis.line_of(freeze.node)}) and contains BatchNorm: "
+                                f"its running statistics keep updating during training (forward pass at "
+                                f"{_flow.where(analysis, event.node, visit.stack)}) although its weights never "
+                                "change, so eval-time normalisation drifts. After `.train()`, put the frozen part "
+                                "back in eval mode (or use FrozenBatchNorm2d / `track_running_stats=False`)."
+                            )
+                            related = [(freeze.node, "frozen here"), (event.node, "training forward pass")]
+                            yield Finding(fact.node, message, ERROR, related)
+                    elif freeze.node not in reported:
+                        reported.add(freeze.node)
+                        message = (
+                            f"`{part.obj.name}` is frozen here but never put in eval mode: it contains BatchNorm "
+                            f"and trains in the default training mode (forward pass at "
+                            f"{_flow.where(analysis, event.node, visit.stack)}), so its running statistics keep "
+                            f"updating although its weights never change. Call `{part.obj.name}.eval()` after "
+                            "every `.train()` of its parent (or use FrozenBatchNorm2d)."
+                        )
+                        yield Finding(freeze.node, message, ERROR, [(event.node, "training forward pass")])
 
 
 RULE = FrozenBatchnorm()

@@ -1,9 +1,12 @@
-"""EG005 eval-not-restored: A training step may run while the module is still in eval mode (an earlier `.eval()` was never undone)."""
+"""EG005 eval-not-restored: a training step may run while the module is in eval mode
+(an earlier `.eval()` was never undone, or the model came from an eval-mode loader)."""
 from __future__ import annotations
 
 from typing import Iterator
 
-from evalguard.analysis import FileAnalysis
+from evalguard.analysis import EVAL, FileAnalysis
+from evalguard.analysis.usage import TRAINING
+from evalguard.rules import _flow
 from evalguard.rules.base import Finding, Rule
 
 
@@ -13,7 +16,32 @@ class EvalNotRestored(Rule):
     summary = "A training step may run while the module is still in eval mode (an earlier `.eval()` was never undone)."
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
-        return iter(())
+        for event in analysis.forwards:
+            facts = []
+            hit = None
+            for visit in event.visits:
+                if visit.usage != TRAINING or not visit.optimized or not event.obj.is_module_like:
+                    continue
+                evals = [f for f in visit.modes if f.kind == EVAL]
+                if evals:
+                    facts.extend(evals)
+                    hit = hit or visit
+            if not facts:
+                continue
+            fact = _flow.first_line_order(analysis, facts)[0]
+            if fact.loader:
+                cause = f"{fact.what} (line {analysis.line_of(fact.node)}) and no `.train()` follows"
+            else:
+                cause = (f"{_flow.fact_text(analysis, fact)} is not undone by a `.train()` before this step"
+                         f"{_flow.loop_note(analysis, fact, hit)}")
+            message = (
+                f"`{event.receiver}` may be in eval mode during this training step: {cause}; "
+                "Dropout is off and BatchNorm uses frozen running statistics while the weights are updated. "
+                f"Call `{event.receiver}.train()` at the start of each training epoch/step."
+            )
+            related = [(fact.node, "eval mode set here")] if fact.node is not None else []
+            related += _flow.visit_related(analysis, hit, message)
+            yield Finding(event.node, message, _flow.severity(event), related)
 
 
 RULE = EvalNotRestored()

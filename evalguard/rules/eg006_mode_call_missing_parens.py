@@ -1,19 +1,39 @@
-"""EG006 mode-call-missing-parens: `model.eval` / `model.train` without the call does nothing; `with torch.no_grad:` without parentheses raises."""
+"""EG006 mode-call-missing-parens: `model.eval` / `model.train` as a bare statement does
+nothing; `with torch.no_grad:` without parentheses raises."""
 from __future__ import annotations
 
 from typing import Iterator
 
-from evalguard.analysis import FileAnalysis
-from evalguard.rules.base import Finding, Rule
+from evalguard.analysis import FileAnalysis, code_of
+from evalguard.rules.base import ERROR, Finding, Rule
 
 
 class ModeCallMissingParens(Rule):
     code = "EG006"
     name = "mode-call-missing-parens"
-    summary = "`model.eval` / `model.train` without the call does nothing; `with torch.no_grad:` without parentheses raises."
+    summary = (
+        "`model.eval` / `model.train` without the call does nothing; "
+        "`with torch.no_grad:` without parentheses raises."
+    )
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
-        return iter(())
+        for attr in analysis.index.bare_mode_attrs:
+            text = code_of(attr)
+            mode = "training" if attr.attr.value == "eval" else "its current"
+            yield Finding(
+                attr,
+                f"`{text}` without parentheses does nothing: the method is looked up and thrown away, so "
+                f"`{code_of(attr.value)}` stays in {mode} mode. Write `{text}()`.",
+                ERROR,
+            )
+        for item, qual in analysis.index.bare_grad_contexts:
+            text = code_of(item.item)
+            yield Finding(
+                item.item,
+                f"`with {text}:` without parentheses raises a TypeError before the block runs "
+                f"(`{qual}` is a class, not a context manager instance). Write `with {text}():`.",
+                ERROR,
+            )
 
 
 RULE = ModeCallMissingParens()

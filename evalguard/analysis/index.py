@@ -1,0 +1,322 @@
+"""One walk over the whole tree that indexes what the interpreter and the syntactic
+rules need: imports, classes (and whether each is an nn.Module, what layers it builds),
+functions, which names are called, and the purely syntactic candidates (bare
+`model.eval` statements, `with torch.no_grad:`, functional dropout calls,
+`Variable(..., volatile=True)`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+import libcst as cst
+
+from evalguard.analysis import knowledge as K
+from evalguard.analysis.names import ImportTable, dotted
+from evalguard.analysis.values import ClassInfo
+
+FunctionNode = cst.FunctionDef
+Scope = Union[cst.Module, cst.FunctionDef]
+
+_MODULE_BASE_SUFFIX = re.compile(
+    r"(Module|Model|Net|Network|Layer|Block|Encoder|Decoder|Head|Backbone|Classifier|Regressor|Wrapper|Mixin)$"
+)
+_LIGHTNING = re.compile(r"(^|\.)(LightningModule)$")
+
+DROPOUT_FUNCS = {
+    "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+}
+SDPA = "scaled_dot_product_attention"
+
+
+@dataclass
+class DropoutCall:
+    node: cst.Call
+    func: str  # dropout, dropout2d, ..., scaled_dot_product_attention
+    function: Optional[FunctionNode]
+    cls: Optional[ClassInfo]
+    guards: tuple[cst.BaseExpression, ...]  # tests of enclosing `if`s (true branch only)
+
+
+@dataclass
+class FileIndex:
+    imports: ImportTable = field(default_factory=ImportTable)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    class_of_function: dict[FunctionNode, ClassInfo] = field(default_factory=dict)
+    functions: dict[str, FunctionNode] = field(default_factory=dict)  # module-level functions
+    all_functions: list[FunctionNode] = field(default_factory=list)
+    parent_function: dict[FunctionNode, Optional[FunctionNode]] = field(default_factory=dict)
+    called_names: set[str] = field(default_factory=set)
+    bare_mode_attrs: list[cst.Attribute] = field(default_factory=list)
+    bare_grad_contexts: list[tuple[cst.WithItem, str]] = field(default_factory=list)
+    dropout_calls: list[DropoutCall] = field(default_factory=list)
+    volatile_calls: list[cst.Call] = field(default_factory=list)
+    has_optimizer_step: bool = False
+
+    def qualify(self, node: cst.BaseExpression) -> Optional[str]:
+        name = dotted(node)
+        return self.imports.qualify(name) if name else None
+
+
+class _Indexer(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.index = FileIndex()
+        self.class_stack: list[ClassInfo] = []
+        self.func_stack: list[FunctionNode] = []
+        self.guard_stack: list[tuple[cst.CSTNode, cst.BaseExpression]] = []
+
+    # imports and scopes ------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        self.index.imports.add(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.index.imports.add(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        bases = [dotted(arg.value) or "" for arg in node.bases if arg.keyword is None]
+        info = ClassInfo(node.name.value, node, bases)
+        if not self.class_stack and not self.func_stack:
+            self.index.classes.setdefault(info.name, info)
+        self.class_stack.append(info)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.class_stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        idx = self.index
+        idx.all_functions.append(node)
+        idx.parent_function[node] = self.func_stack[-1] if self.func_stack else None
+        if self.class_stack and not self.func_stack and self._directly_in_class(node):
+            cls = self.class_stack[-1]
+            cls.methods.setdefault(node.name.value, node)
+            idx.class_of_function[node] = cls
+        elif not self.class_stack and not self.func_stack:
+            idx.functions.setdefault(node.name.value, node)
+        self.func_stack.append(node)
+
+    def _directly_in_class(self, node: cst.FunctionDef) -> bool:
+        body = self.class_stack[-1].node.body
+        return isinstance(body, cst.IndentedBlock) and any(stmt is node for stmt in body.body)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.func_stack.pop()
+
+    def visit_If(self, node: cst.If) -> None:
+        self.guard_stack.append((node.body, node.test))
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self.guard_stack.pop()
+
+    # candidates ----------------------------------------------------------------------
+    def visit_Expr(self, node: cst.Expr) -> None:
+        value = node.value
+        if isinstance(value, cst.Attribute) and value.attr.value in ("eval", "train"):
+            self.index.bare_mode_attrs.append(value)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        item = node.item
+        if isinstance(item, (cst.Name, cst.Attribute)):
+            qual = self.index.qualify(item)
+            if qual in K.GRAD_CONTEXT_CLASSES:
+                self.index.bare_grad_contexts.append((node, qual))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Name):
+            self.index.called_names.add(func.value)
+        elif isinstance(func, cst.Attribute):
+            self.index.called_names.add(func.attr.value)
+            if func.attr.value == "step":
+                recv = dotted(func.value) or ""
+                if re.search(r"(opt|scaler|accelerator)", recv, re.I):
+                    self.index.has_optimizer_step = True
+        qual = self.index.qualify(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if qual is None:
+            return
+        last = qual.rsplit(".", 1)[-1]
+        if qual.startswith("torch.nn.functional.") and (last in DROPOUT_FUNCS or last == SDPA):
+            guards = tuple(test for _, test in self.guard_stack)
+            self.index.dropout_calls.append(
+                DropoutCall(node, last, self.func_stack[-1] if self.func_stack else None,
+                            self.class_stack[-1] if self.class_stack else None, guards)
+            )
+        elif qual in ("torch.autograd.Variable", "torch.autograd.variable.Variable", "torch.Variable"):
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value == "volatile":
+                    if not (isinstance(arg.value, cst.Name) and arg.value.value in ("False", "None")):
+                        self.index.volatile_calls.append(node)
+
+
+def build_index(module: cst.Module) -> FileIndex:
+    indexer = _Indexer()
+    module.visit(indexer)
+    index = indexer.index
+    _resolve_classes(index)
+    return index
+
+
+# ---------------------------------------------------------------------------------
+# Classes: which are nn.Modules, and what they contain
+
+
+def _resolve_classes(index: FileIndex) -> None:
+    for info in index.classes.values():
+        info.base_classes = [index.classes[b] for b in info.bases if b in index.classes and index.classes[b] is not info]
+    for info in index.classes.values():
+        info.is_module = _is_module_class(info, index, set())
+        info.is_lightning = _is_lightning(info, index, set())
+    for info in index.classes.values():
+        if info.is_module:
+            info.sensitive, info.has_bn = _class_traits(info, index, set())
+
+
+def _is_module_class(info: ClassInfo, index: FileIndex, seen: set[str]) -> bool:
+    if info.name in seen:
+        return False
+    seen.add(info.name)
+    for base in info.bases:
+        if base in index.classes:
+            if _is_module_class(index.classes[base], index, seen):
+                return True
+            continue
+        qual = index.imports.qualify(base) or base
+        if qual.startswith(("torch.nn.", "torch.jit.ScriptModule")) or _LIGHTNING.search(qual):
+            return True
+        if K.is_hf_model_class(qual) or qual.endswith(("PreTrainedModel", "ModelMixin")):
+            return True
+        last = qual.rsplit(".", 1)[-1]
+        if base not in index.classes and _MODULE_BASE_SUFFIX.search(last) and "forward" in info.methods:
+            return True
+    return "forward" in info.methods and any(b for b in info.bases)
+
+
+def _is_lightning(info: ClassInfo, index: FileIndex, seen: set[str]) -> bool:
+    if info.name in seen:
+        return False
+    seen.add(info.name)
+    for base in info.bases:
+        if base in index.classes:
+            if _is_lightning(index.classes[base], index, seen):
+                return True
+            continue
+        qual = index.imports.qualify(base) or base
+        if _LIGHTNING.search(qual):
+            return True
+    return False
+
+
+class _TraitScanner(cst.CSTVisitor):
+    """Finds the layers a class builds: mode-sensitive ones and BatchNorm."""
+
+    def __init__(self, index: FileIndex, seen: set[str]):
+        self.index = index
+        self.seen = seen
+        self.sensitive: Optional[bool] = False
+        self.has_bn: Optional[bool] = False
+
+    def _mark(self, sensitive: Optional[bool], bn: Optional[bool]) -> None:
+        if sensitive:
+            self.sensitive = True
+        elif sensitive is None and self.sensitive is False:
+            self.sensitive = None
+        if bn:
+            self.has_bn = True
+        elif bn is None and self.has_bn is False:
+            self.has_bn = None
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value == "training" and isinstance(node.value, cst.Name) and node.value.value == "self":
+            self._mark(True, False)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        name = dotted(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if not name:
+            return
+        if name in self.index.classes:
+            other = self.index.classes[name]
+            if other.is_module:
+                self._mark(*_class_traits(other, self.index, self.seen))
+            return
+        qual = self.index.imports.qualify(name)
+        if not qual:
+            return
+        self._mark(*call_traits(qual, node))
+
+
+def constant(node: cst.BaseExpression) -> object:
+    """The value of a literal (numbers, True/False/None, strings), else a sentinel."""
+    if isinstance(node, cst.Integer):
+        return node.evaluated_value
+    if isinstance(node, cst.Float):
+        return node.evaluated_value
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[node.value]
+    if isinstance(node, cst.SimpleString):
+        try:
+            return node.evaluated_value
+        except Exception:  # pragma: no cover - defensive
+            return NOT_CONSTANT
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+        inner = constant(node.expression)
+        return NOT_CONSTANT if inner is NOT_CONSTANT else (not inner)
+    return NOT_CONSTANT
+
+
+class _NotConstant:
+    def __repr__(self) -> str:
+        return "NOT_CONSTANT"
+
+
+NOT_CONSTANT = _NotConstant()
+
+
+def call_traits(qual: str, node: cst.Call) -> tuple[Optional[bool], Optional[bool]]:
+    """(mode-sensitive?, has BatchNorm?) of what an external constructor call builds."""
+    cls = K.nn_class(qual)
+    if cls is not None:
+        kwargs = {a.keyword.value: _const_or_none(a.value) for a in node.args if a.keyword is not None}
+        positional = sum(1 for a in node.args if a.keyword is None)
+        if cls in ("GRU", "LSTM", "RNN") and positional >= 6 and "dropout" not in kwargs:
+            kwargs["dropout"] = _const_or_none(node.args[5].value)
+        if K.is_container(cls):
+            return False, False  # its children are scanned as calls of their own
+        return K.nn_traits(cls, kwargs, positional)
+    builder = K.torchvision_builder(qual)
+    if builder is not None:
+        return True, K.torchvision_has_bn(builder)
+    if qual in ("timm.create_model", "timm.models.create_model"):
+        name = _const_or_none(node.args[0].value) if node.args and node.args[0].keyword is None else None
+        has_bn = K.timm_has_bn(name if isinstance(name, str) else None)
+        return (True if has_bn else None), has_bn
+    if qual.endswith((".from_pretrained", ".from_config")) or K.is_hf_model_class(qual):
+        return True, False
+    if qual.startswith("torch.nn.functional.") and qual.rsplit(".", 1)[-1] in DROPOUT_FUNCS:
+        return True, False
+    return False, False
+
+
+def _const_or_none(node: cst.BaseExpression) -> object:
+    value = constant(node)
+    return None if value is NOT_CONSTANT else value
+
+
+def _class_traits(info: ClassInfo, index: FileIndex, seen: set[str]) -> tuple[Optional[bool], Optional[bool]]:
+    if info.name in seen:
+        return info.sensitive, info.has_bn
+    seen.add(info.name)
+    scanner = _TraitScanner(index, seen)
+    info.node.visit(scanner)
+    sensitive, has_bn = scanner.sensitive, scanner.has_bn
+    for base in info.base_classes:
+        s, b = _class_traits(base, index, seen)
+        sensitive = True if (sensitive or s) else (None if (sensitive is None or s is None) else False)
+        has_bn = True if (has_bn or b) else (None if (has_bn is None or b is None) else False)
+    external_bases = [b for b in info.bases if b not in index.classes]
+    if any(not (index.imports.qualify(b) or b).startswith("torch.nn.") for b in external_bases):
+        # an unknown base class may add layers of its own
+        sensitive = True if sensitive else None
+        has_bn = True if has_bn else None
+    info.sensitive, info.has_bn = sensitive, has_bn
+    return sensitive, has_bn

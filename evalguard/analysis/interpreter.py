@@ -1,0 +1,1511 @@
+"""The flow-sensitive abstract interpreter (SPEC §3).
+
+It executes the module body, then every function nobody in the file calls, over the
+abstract domain of `values.py`: branches are joined, loops iterated to a fixpoint (so
+the second epoch sees what the first left), `with` blocks scope grad mode, and calls
+to functions, methods and classes of the same file are followed into their bodies
+with the caller's objects, grad mode and constant arguments (so a caller's `no_grad`
+covers the callee, a callee's `.eval()` is seen by the caller, `model.train(flag)`
+with `flag=False` is `eval()`). Every forward pass it meets is recorded as an event.
+
+Precision comes first: whatever it cannot see (calls into other files, variable
+modes) becomes "unknown", and unknown never produces a finding.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import libcst as cst
+
+from evalguard.analysis import knowledge as K
+from evalguard.analysis import usage as U
+from evalguard.analysis.events import ForwardEvent, FrozenPart, Visit
+from evalguard.analysis.heap import Heap
+from evalguard.analysis.index import NOT_CONSTANT, FileIndex, constant
+from evalguard.analysis.names import code_of, dotted
+from evalguard.analysis.values import (
+    EVAL,
+    FRESH,
+    INSTANCE,
+    LOSS,
+    MODULE,
+    OFF,
+    ON,
+    OPAQUE,
+    OPTIMIZER,
+    OTHER,
+    TRAIN,
+    UNKNOWN,
+    UNKNOWN_VALUE,
+    ClassInfo,
+    ClassRef,
+    Const,
+    Ext,
+    FreezeFact,
+    Func,
+    GradCtx,
+    GradFact,
+    Members,
+    ModeFact,
+    Obj,
+    ObjSet,
+    Snapshot,
+    State,
+    TupleValue,
+    Value,
+    join_values,
+    object_ids,
+)
+
+MAX_DEPTH = 10  # nested calls followed into bodies
+MAX_LOOP_ROUNDS = 5
+MAX_STEPS = 400_000  # statements executed per file before giving up (precision: give up silently)
+VOLATILE = Ext("<Variable(volatile=True)>")
+
+
+class BudgetExceeded(Exception):
+    """The file is too large or too branchy for the interpreter's budget."""
+
+
+@dataclass(frozen=True)
+class SuperRef(Value):
+    obj: int
+    cls: Optional[ClassInfo]
+
+
+@dataclass
+class Frame:
+    func: Optional[cst.FunctionDef]
+    call: Optional[cst.CSTNode]
+    cls: Optional[ClassInfo] = None
+    self_obj: Optional[int] = None
+    outer: Optional[dict] = None
+    globals_: set[str] = field(default_factory=set)
+    ifs: list[cst.If] = field(default_factory=list)
+    loops: list[cst.CSTNode] = field(default_factory=list)
+    iters: list[cst.BaseExpression] = field(default_factory=list)
+    stmt: Optional[cst.CSTNode] = None
+    returns: list[tuple[State, Value]] = field(default_factory=list)
+    breaks: list[list[State]] = field(default_factory=list)
+    continues: list[list[State]] = field(default_factory=list)
+    mode_call: Optional[cst.CSTNode] = None  # inside an inlined train()/set_training_mode(): report here
+
+
+class Interpreter:
+    def __init__(self, module: cst.Module, index: FileIndex) -> None:
+        self.module = module
+        self.index = index
+        self.heap = Heap()
+        self.frames: list[Frame] = []
+        self.events: dict[cst.Call, ForwardEvent] = {}
+        self.visited: set[cst.FunctionDef] = set()
+        self.usages: dict[object, U.ScopeUsage] = {}
+        self.steps = 0
+        self.optimizers_seen = False
+        self.outer_envs: dict[cst.FunctionDef, dict] = {}
+        self.scans: dict[cst.FunctionDef, _MethodScan] = {}
+
+    # ==================================================================================
+    # entry points
+
+    def run(self) -> None:
+        state = State({}, {}, {}, {}, {}, frozenset({GradFact(ON, None, True)}))
+        self.frames.append(Frame(None, None))
+        end = self.exec_block(self.module.body, state)
+        self.frames.pop()
+        genv = (end or state).genv
+        called = self.index.called_names
+        for func in self._roots(lambda f: f.name.value not in called):
+            self.run_root(func, genv)
+        for func in self._roots(lambda f: True):
+            self.run_root(func, genv)
+
+    def _roots(self, keep: Callable[[cst.FunctionDef], bool]) -> list[cst.FunctionDef]:
+        out = []
+        for func in self.index.all_functions:
+            if func in self.visited or self.index.parent_function.get(func) is not None:
+                continue
+            if keep(func):
+                out.append(func)
+        return out
+
+    def run_root(self, func: cst.FunctionDef, genv: dict) -> None:
+        """A function no analysed code calls: parameters are unknown objects and the
+        grad mode is the default, but only weakly so (its callers may be elsewhere)."""
+        if func in self.visited:
+            return
+        state = State({}, dict(genv), {}, {}, {}, frozenset({GradFact(ON, None, False)}))
+        cls = self.index.class_of_function.get(func)
+        self_obj = None
+        if cls is not None:
+            kind = MODULE if cls.is_module else INSTANCE
+            self_obj = self.heap.new(
+                ("self", cls.node), kind, "self", cls.node, frozenset({ModeFact(UNKNOWN, None, "self")}),
+                cls=cls, sensitive=cls.sensitive, has_bn=cls.has_bn,
+            )
+            if not cls.is_module and func.name.value != "__init__":
+                init = cls.find_method("__init__")
+                if init is not None:
+                    self.frames.append(Frame(None, None))
+                    out = self.invoke(Func(init[1], init[0], self_obj), self._root_params(init[1]), {}, None, state)
+                    self.frames.pop()
+                    state = out[0] or state
+                    state.env = {}
+        args = self._root_params(func)
+        self.frames.append(Frame(None, None))
+        self.invoke(Func(func, cls, self_obj), args, {}, None, state)
+        self.frames.pop()
+
+    def _root_params(self, func: cst.FunctionDef) -> list[Value]:
+        out: list[Value] = []
+        params = func.params
+        for p in list(params.posonly_params) + list(params.params):
+            name = p.name.value
+            if name in ("self", "cls"):
+                continue
+            out.append(self._param_object(func, p))
+        return out
+
+    def _param_object(self, func: cst.FunctionDef, p: cst.Param) -> Value:
+        kind = OPAQUE
+        if p.annotation is not None:
+            ann = self.index.qualify(p.annotation.annotation) or dotted(p.annotation.annotation) or ""
+            if ann.startswith("torch.nn") and ann.endswith("Module"):
+                kind = MODULE
+            elif ann and ann.split(".")[-1] in self.index.classes and self.index.classes[ann.split(".")[-1]].is_module:
+                kind = MODULE
+        oid = self.heap.new(("param", func, p.name.value), kind, p.name.value, p,
+                            frozenset({ModeFact(UNKNOWN, None, p.name.value)}))
+        return Obj(oid)
+
+    # ==================================================================================
+    # helpers
+
+    @property
+    def frame(self) -> Frame:
+        return self.frames[-1]
+
+    def call_stack(self) -> tuple[cst.CSTNode, ...]:
+        return tuple(f.call for f in self.frames if f.call is not None)
+
+    def loop_stack(self) -> tuple[cst.CSTNode, ...]:
+        out: list[cst.CSTNode] = []
+        for f in self.frames:
+            out.extend(f.loops)
+        return tuple(out)
+
+    def tick(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise BudgetExceeded()
+
+    def scope_usage(self) -> U.ScopeUsage:
+        scope = self.frame.func or self.module
+        found = self.usages.get(scope)
+        if found is None:
+            found = self.usages[scope] = U.ScopeUsage(scope, self.index.has_optimizer_step)
+        return found
+
+    def mode_fact(self, kind: str, node: cst.CSTNode, what: str, **extra) -> ModeFact:
+        for f in self.frames:
+            if f.mode_call is not None:
+                node, what = f.mode_call, code_of(f.mode_call)
+                break
+        return ModeFact(kind, node, what, self.call_stack(), self.loop_stack(), **extra)
+
+    # names ------------------------------------------------------------------------------
+    def lookup(self, name: str, state: State) -> Value:
+        frame = self.frame
+        if frame.func is not None and name not in frame.globals_:
+            if name in state.env:
+                return state.env[name]
+            if frame.outer is not None and name in frame.outer:
+                return frame.outer[name]
+        if name in state.genv:
+            return state.genv[name]
+        if name in ("True", "False", "None"):
+            return Const({"True": True, "False": False, "None": None}[name])
+        if name in self.index.functions:
+            return Func(self.index.functions[name])
+        if name in self.index.classes:
+            return ClassRef(self.index.classes[name])
+        qual = self.index.imports.qualify(name)
+        if qual is not None:
+            return Ext(qual)
+        return Ext(name)  # a builtin (print, len, super, ...) or an unknown global
+
+    def bind(self, name: str, value: Value, state: State) -> None:
+        frame = self.frame
+        if frame.func is None or name in frame.globals_:
+            state.genv[name] = value
+        else:
+            state.env[name] = value
+
+    def assign(self, target: cst.BaseExpression, value: Value, state: State) -> None:
+        if isinstance(target, cst.Name):
+            self.bind(target.value, value, state)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            items = value.items if isinstance(value, TupleValue) and len(value.items) == len(target.elements) else None
+            for i, el in enumerate(target.elements):
+                sub = items[i] if items is not None else self._element_value(value)
+                self.assign(el.value if not isinstance(el, cst.StarredElement) else el.value, sub, state)
+        elif isinstance(target, cst.Attribute):
+            base = self.eval(target.value, state)
+            if isinstance(base, Members):
+                self._member_assignment(base, target.attr.value, value, state)
+            for oid in object_ids(base):
+                state.attrs[(oid, target.attr.value)] = value
+                if self.heap.objects[oid].kind in (MODULE, OPAQUE) or self._is_module_instance(oid):
+                    for child in object_ids(value):
+                        if self.heap.objects[child].is_module_like:
+                            self.heap.contain(oid, child)
+                self._attr_assignment_effect(oid, target.attr.value, value, state, target)
+        elif isinstance(target, cst.Subscript):
+            base = self.eval(target.value, state)
+            for element in target.slice:
+                self.eval_children(element, state)
+            for oid in object_ids(base):
+                for child in object_ids(value):
+                    if self.heap.objects[child].is_module_like and self.heap.objects[oid].is_module_like:
+                        self.heap.contain(oid, child)
+        elif isinstance(target, cst.StarredElement):
+            self.assign(target.value, UNKNOWN_VALUE, state)
+
+    @staticmethod
+    def _element_value(value: Value) -> Value:
+        if isinstance(value, Members):
+            return value
+        return UNKNOWN_VALUE
+
+    def _is_module_instance(self, oid: int) -> bool:
+        cls = self.heap.objects[oid].cls
+        return cls is not None and cls.is_module
+
+    def _attr_assignment_effect(self, oid: int, attr: str, value: Value, state: State, node: cst.CSTNode) -> None:
+        """`model.bn1 = FrozenBatchNorm2d(...)`, `bn.track_running_stats = False`."""
+        stmt = self.frame.stmt or node
+        if attr == "track_running_stats" and isinstance(value, Const) and value.value is False:
+            self.heap.objects[oid].bn_safe = f"`{code_of(stmt)}`"
+        for vid in object_ids(value):
+            if "FrozenBatchNorm" in self.heap.objects[vid].ext_class:
+                self.heap.objects[oid].bn_safe = f"`{code_of(stmt)}`"
+
+    def _member_assignment(self, members: Members, attr: str, value: Value, state: State) -> None:
+        """`p.requires_grad = False` for p in model.parameters(); `m.training = False` /
+        `m.track_running_stats = False` for m in model.modules()."""
+        stmt = self.frame.stmt
+        const = value.value if isinstance(value, Const) else NOT_CONSTANT
+        if attr == "requires_grad" and const is False:
+            self.heap.freeze(state, members.obj, FreezeFact(stmt, code_of(stmt), bool(self._member_guards())))
+        elif attr == "track_running_stats" and const is False:
+            self.heap.objects[members.obj].bn_safe = f"`{code_of(stmt)}`"
+        elif attr == "training" and const is False and members.kind == "modules":
+            self._member_mode(members, stmt, state)
+        for vid in object_ids(value):
+            if "FrozenBatchNorm" in self.heap.objects[vid].ext_class:
+                self.heap.objects[members.obj].bn_safe = f"`{code_of(stmt)}`"
+
+    def _member_guards(self) -> list[cst.If]:
+        """The `if`s inside the innermost loop (a condition on which members it acts)."""
+        frame = self.frame
+        loop = frame.loops[-1] if frame.loops else None
+        return [i for i in frame.ifs if loop is None or U.contains(loop, i)]
+
+    def _member_mode(self, members: Members, node: cst.CSTNode, state: State) -> None:
+        """`m.eval()` on the members of a model: BatchNorm layers only (under an
+        isinstance/BatchNorm check), some unknown subset, or all of them."""
+        guards = self._member_guards()
+        oid = members.obj
+        if not guards:
+            self.heap.set_mode(state, oid, frozenset({self.mode_fact(EVAL, node, code_of(node))}))
+            return
+        if any("Norm" in code_of(g.test, 400) or "bn" in code_of(g.test, 400).lower() for g in guards):
+            current = self.heap.mode(state, oid)
+            facts = frozenset(
+                ModeFact(f.kind, f.node, f.what, f.stack, f.loops, f.loader, node) if f.kind in (TRAIN, FRESH) else f
+                for f in current
+            )
+            self.heap.set_mode(state, oid, facts)
+            return
+        self.heap.set_mode(state, oid, frozenset({self.mode_fact(UNKNOWN, node, code_of(node))}), weak=True)
+
+    def members_method(self, node: cst.Call, members: Members, method: str, args, kwargs, state: State) -> Value:
+        if method in ("parameters", "named_parameters"):
+            return Members(members.obj, "params")
+        if method in ("modules", "named_modules", "children", "named_children"):
+            return Members(members.obj, "modules")
+        if method == "requires_grad_":
+            flag = args[0] if args else kwargs.get("requires_grad", Const(True))
+            if isinstance(flag, Const) and flag.value is False:
+                self.heap.freeze(state, members.obj, FreezeFact(node, code_of(node), bool(self._member_guards())))
+            return members
+        if method in ("eval", "train") and members.kind == "modules":
+            flag = self._mode_argument(method, args, kwargs)
+            if flag is False:
+                self._member_mode(members, node, state)
+            elif flag is not None:
+                self.heap.set_mode(state, members.obj, frozenset({self.mode_fact(UNKNOWN, node, code_of(node))}), weak=True)
+            return members
+        return UNKNOWN_VALUE
+
+    # ==================================================================================
+    # statements
+
+    def exec_block(self, body, state: Optional[State]) -> Optional[State]:
+        stmts = body.body if isinstance(body, (cst.IndentedBlock, cst.Module)) else body
+        if isinstance(body, cst.SimpleStatementSuite):
+            stmts = [body]
+        for stmt in stmts:
+            if state is None:
+                return None
+            state = self.exec_stmt(stmt, state)
+        return state
+
+    def exec_stmt(self, stmt: cst.CSTNode, state: State) -> Optional[State]:
+        self.tick()
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            for small in stmt.body:
+                self.frame.stmt = small
+                state = self.exec_small(small, state)
+                if state is None:
+                    return None
+            return state
+        self.frame.stmt = stmt
+        handler = getattr(self, f"exec_{type(stmt).__name__}", None)
+        if handler is None:
+            return state
+        return handler(stmt, state)
+
+    def exec_small(self, small: cst.BaseSmallStatement, state: State) -> Optional[State]:
+        if isinstance(small, cst.Expr):
+            self.eval(small.value, state)
+        elif isinstance(small, cst.Assign):
+            value = self.eval(small.value, state)
+            for t in small.targets:
+                self.assign(t.target, value, state)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self.assign(small.target, self.eval(small.value, state), state)
+        elif isinstance(small, cst.AugAssign):
+            self.eval(small.value, state)
+            if isinstance(small.target, cst.Name):
+                self.bind(small.target.value, UNKNOWN_VALUE, state)
+            else:
+                self.eval_children(small.target, state)
+        elif isinstance(small, cst.Return):
+            value = self.eval(small.value, state) if small.value is not None else Const(None)
+            self.frame.returns.append((state, value))
+            return None
+        elif isinstance(small, cst.Raise):
+            if small.exc is not None:
+                self.eval(small.exc, state)
+            return None
+        elif isinstance(small, cst.Break):
+            if self.frame.breaks:
+                self.frame.breaks[-1].append(state)
+            return None
+        elif isinstance(small, cst.Continue):
+            if self.frame.continues:
+                self.frame.continues[-1].append(state)
+            return None
+        elif isinstance(small, cst.Global):
+            self.frame.globals_.update(n.name.value for n in small.names)
+        elif isinstance(small, cst.Assert):
+            self.eval(small.test, state)
+        elif isinstance(small, (cst.Import, cst.ImportFrom)):
+            self._bind_imports(small, state)
+        elif isinstance(small, cst.Del):
+            pass
+        return state
+
+    def _bind_imports(self, node, state: State) -> None:
+        """Imports re-bind names (a local `model` is shadowed by `import model`)."""
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) \
+                    else (dotted(alias.name) or "").split(".")[0]
+                qual = self.index.imports.qualify(local)
+                if qual:
+                    self.bind(local, Ext(qual), state)
+        elif not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) \
+                    else (dotted(alias.name) or "")
+                qual = self.index.imports.qualify(local)
+                if qual:
+                    self.bind(local, Ext(qual), state)
+
+    def exec_FunctionDef(self, node: cst.FunctionDef, state: State) -> State:
+        if self.frame.func is not None:
+            self.outer_envs[node] = state.env
+        self.bind(node.name.value, Func(node), state)
+        return state
+
+    def exec_ClassDef(self, node: cst.ClassDef, state: State) -> State:
+        info = self.index.classes.get(node.name.value)
+        self.bind(node.name.value, ClassRef(info) if info is not None and info.node is node else UNKNOWN_VALUE, state)
+        return state
+
+    def exec_If(self, node: cst.If, state: State) -> Optional[State]:
+        if _is_main_guard(node.test):
+            return self.exec_block(node.body, state)
+        test = self.eval(node.test, state)
+        restored = self._conditional_restore(node, test, state)
+        if restored is not None:
+            return restored
+        truth = test.value if isinstance(test, Const) else None
+        frame = self.frame
+        if truth is not None and truth is not NOT_CONSTANT and isinstance(truth, (bool, int, str, type(None))):
+            branch = node.body if truth else node.orelse
+            if branch is None:
+                return state
+            return self._exec_branch(node, branch, state, truth)
+        body_state = self._exec_branch(node, node.body, state.copy(), True)
+        else_state = self._exec_branch(node, node.orelse, state, False) if node.orelse is not None else state
+        return self.heap.join(body_state, else_state)
+
+    def _exec_branch(self, node: cst.If, branch, state: State, is_body: bool) -> Optional[State]:
+        frame = self.frame
+        if is_body:
+            frame.ifs.append(node)
+            try:
+                return self.exec_block(branch.body, state)
+            finally:
+                frame.ifs.pop()
+        if isinstance(branch, cst.If):
+            return self.exec_stmt(branch, state)
+        return self.exec_block(branch.body, state)
+
+    def _conditional_restore(self, node: cst.If, test: Value, state: State) -> Optional[State]:
+        """`if was_training: model.train()` after `was_training = model.training`."""
+        if not isinstance(test, Snapshot) or node.orelse is not None:
+            return None
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+        if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
+            return None
+        expr = body[0].body[0]
+        if not (isinstance(expr, cst.Expr) and isinstance(expr.value, cst.Call)):
+            return None
+        call = expr.value
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "train" and not call.args):
+            return None
+        recv = self.eval(call.func.value, state)
+        if test.obj not in object_ids(recv):
+            return None
+        self.heap.set_mode(state, test.obj, test.modes)
+        return state
+
+    def exec_For(self, node: cst.For, state: State) -> Optional[State]:
+        iter_value = self.eval(node.iter, state)
+        literal = node.iter if isinstance(node.iter, (cst.Tuple, cst.List)) else None
+        if literal is not None and isinstance(iter_value, TupleValue) and 0 < len(iter_value.items) <= 8 \
+                and not any(isinstance(e, cst.StarredElement) for e in literal.elements):
+            return self._unrolled_for(node, iter_value.items, state)
+        element = self._iteration_value(iter_value)
+        return self._loop(node, state, lambda s: self.assign(node.target, element, s), node.body, node.orelse, node.iter)
+
+    def _iteration_value(self, iter_value: Value) -> Value:
+        if isinstance(iter_value, Members):
+            return iter_value
+        if isinstance(iter_value, TupleValue) and iter_value.items:
+            joined = iter_value.items[0]
+            for item in iter_value.items[1:]:
+                joined = join_values(joined, item)
+            return joined
+        return UNKNOWN_VALUE
+
+    def _unrolled_for(self, node: cst.For, items: tuple, state: State) -> Optional[State]:
+        frame = self.frame
+        frame.loops.append(node)
+        frame.breaks.append([])
+        frame.continues.append([])
+        try:
+            for item in items:
+                self.assign(node.target, item, state)
+                out = self.exec_block(node.body, state)
+                state = self.heap.join_all([out, *frame.continues[-1]])
+                frame.continues[-1] = []
+                if state is None:
+                    break
+            breaks = frame.breaks[-1]
+        finally:
+            frame.loops.pop()
+            frame.breaks.pop()
+            frame.continues.pop()
+        if state is not None and node.orelse is not None:
+            state = self.exec_block(node.orelse.body, state)
+        return self.heap.join_all([state, *breaks])
+
+    def _loop(self, node, state: State, bind: Callable[[State], None], body, orelse, iter_expr) -> Optional[State]:
+        """Iterate the body to a fixpoint. Loops are assumed to run at least once."""
+        frame = self.frame
+        frame.loops.append(node)
+        if iter_expr is not None:
+            frame.iters.append(iter_expr)
+        head = state
+        exits: list[Optional[State]] = []
+        try:
+            for _ in range(MAX_LOOP_ROUNDS):
+                frame.breaks.append([])
+                frame.continues.append([])
+                current = head.copy()
+                bind(current)
+                out = self.exec_block(body.body, current)
+                ends = [out, *frame.continues[-1]]
+                breaks = frame.breaks[-1]
+                frame.breaks.pop()
+                frame.continues.pop()
+                end = self.heap.join_all(ends)
+                exits = [end, *breaks]
+                if end is None:
+                    break
+                new_head = self.heap.join(head, end)
+                if new_head.same_as(head):
+                    break
+                head = new_head
+        finally:
+            frame.loops.pop()
+            if iter_expr is not None:
+                frame.iters.pop()
+        after = self.heap.join_all(exits[:1])
+        if after is not None and orelse is not None:
+            after = self.exec_block(orelse.body, after)
+        return self.heap.join_all([after, *exits[1:]])
+
+    def exec_While(self, node: cst.While, state: State) -> Optional[State]:
+        self.eval(node.test, state)
+        return self._loop(node, state, lambda s: None, node.body, node.orelse, None)
+
+    def exec_With(self, node: cst.With, state: State) -> Optional[State]:
+        saved_grad = state.grad
+        restores: list[tuple[int, frozenset]] = []
+        for item in node.items:
+            effect = self._with_item(item, state, restores)
+            if effect == "raises":
+                return state  # `with torch.no_grad:` raises before the body runs (EG006)
+        out = self.exec_block(node.body, state)
+        if out is not None:
+            out.grad = saved_grad
+            for oid, modes in restores:
+                self.heap.set_mode(out, oid, modes)
+        return out
+
+    def _with_item(self, item: cst.WithItem, state: State, restores: list) -> Optional[str]:
+        expr = item.item
+        if isinstance(expr, (cst.Name, cst.Attribute)) and self.index.qualify(expr) in K.GRAD_CONTEXT_CLASSES:
+            if not isinstance(self.lookup_head(expr, state), (Obj, ObjSet)):
+                return "raises"
+        if isinstance(expr, cst.Call):
+            qual = self._callee_qualname(expr.func, state)
+            if qual in K.EVAL_MODE_CONTEXTS or qual in K.TRAIN_MODE_CONTEXTS:
+                for arg in expr.args:
+                    for oid in object_ids(self.eval(arg.value, state)):
+                        restores.append((oid, self.heap.mode(state, oid)))
+                        kind = EVAL if qual in K.EVAL_MODE_CONTEXTS else TRAIN
+                        self.heap.set_mode(state, oid, frozenset({self.mode_fact(kind, expr, code_of(expr))}))
+                state.grad = frozenset({GradFact(OFF if qual in K.EVAL_MODE_CONTEXTS else ON, expr)})
+                return None
+        value = self.eval(expr, state)
+        if isinstance(value, GradCtx):
+            state.grad = frozenset({GradFact(value.kind, expr)})
+        elif isinstance(expr, cst.Call):
+            qual = self._callee_qualname(expr.func, state) or ""
+            last = qual.rsplit(".", 1)[-1].lower()
+            if not qual.startswith(K.NEUTRAL_CONTEXTS_PREFIXES) and ("grad" in last or "inference" in last):
+                state.grad = frozenset({GradFact(UNKNOWN, expr)})
+        if item.asname is not None:
+            self.assign(item.asname.name, value if not isinstance(value, GradCtx) else UNKNOWN_VALUE, state)
+        return None
+
+    def lookup_head(self, expr: cst.BaseExpression, state: State) -> Value:
+        while isinstance(expr, cst.Attribute):
+            expr = expr.value
+        return self.lookup(expr.value, state) if isinstance(expr, cst.Name) else UNKNOWN_VALUE
+
+    def exec_Try(self, node: cst.Try, state: State) -> Optional[State]:
+        before = state.copy()
+        body = self.exec_block(node.body, state)
+        outs: list[Optional[State]] = []
+        if body is not None:
+            outs.append(self.exec_block(node.orelse.body, body) if node.orelse is not None else body)
+        for handler in node.handlers:
+            start = self.heap.join(before, body)
+            if handler.name is not None:
+                self.assign(handler.name.name, UNKNOWN_VALUE, start)
+            outs.append(self.exec_block(handler.body, start))
+        out = self.heap.join_all(outs)
+        if node.finalbody is not None:
+            return self.exec_block(node.finalbody.body, out if out is not None else before)
+        return out
+
+    exec_TryStar = exec_Try
+
+    def exec_Match(self, node: cst.Match, state: State) -> Optional[State]:
+        self.eval(node.subject, state)
+        outs: list[Optional[State]] = [state.copy()]
+        for case in node.cases:
+            outs.append(self.exec_block(case.body, state.copy()))
+        return self.heap.join_all(outs)
+
+    # ==================================================================================
+    # expressions
+
+    def eval(self, node: Optional[cst.CSTNode], state: State) -> Value:
+        if node is None:
+            return UNKNOWN_VALUE
+        if isinstance(node, cst.Name):
+            return self.lookup(node.value, state)
+        if isinstance(node, cst.Attribute):
+            return self.eval_attribute(node, state)
+        if isinstance(node, cst.Call):
+            return self.eval_call(node, state)
+        if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
+            value = constant(node)
+            return Const(value) if value is not NOT_CONSTANT else UNKNOWN_VALUE
+        if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+            return TupleValue(tuple(self.eval(el.value, state) if not isinstance(el, cst.StarredElement)
+                                    else self.eval(el.value, state) for el in node.elements))
+        if isinstance(node, cst.Dict):
+            items = []
+            for el in node.elements:
+                if isinstance(el, cst.DictElement):
+                    self.eval(el.key, state)
+                items.append(self.eval(el.value, state))
+            return TupleValue(tuple(items))
+        if isinstance(node, cst.UnaryOperation):
+            inner = self.eval(node.expression, state)
+            if isinstance(node.operator, cst.Not) and isinstance(inner, Const):
+                return Const(not inner.value)
+            return UNKNOWN_VALUE
+        if isinstance(node, cst.IfExp):
+            test = self.eval(node.test, state)
+            body = self.eval(node.body, state)
+            orelse = self.eval(node.orelse, state)
+            if isinstance(test, Const):
+                return body if test.value else orelse
+            if isinstance(body, GradCtx) or isinstance(orelse, GradCtx):
+                return GradCtx(UNKNOWN, False)
+            return join_values(body, orelse)
+        if isinstance(node, cst.Comparison):
+            return self._eval_comparison(node, state)
+        if isinstance(node, cst.BooleanOperation):
+            left = self.eval(node.left, state)
+            right = self.eval(node.right, state)
+            if isinstance(left, Const) and isinstance(right, Const):
+                if isinstance(node.operator, cst.And):
+                    return Const(left.value and right.value)
+                return Const(left.value or right.value)
+            return UNKNOWN_VALUE
+        if isinstance(node, cst.Subscript):
+            return self._eval_subscript(node, state)
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            return self._eval_comprehension(node, state)
+        if isinstance(node, cst.Lambda):
+            return UNKNOWN_VALUE
+        if isinstance(node, cst.NamedExpr):
+            value = self.eval(node.value, state)
+            self.assign(node.target, value, state)
+            return value
+        self.eval_children(node, state)
+        return UNKNOWN_VALUE
+
+    def eval_children(self, node: cst.CSTNode, state: State) -> None:
+        for child in node.children:
+            if isinstance(child, cst.BaseExpression):
+                self.eval(child, state)
+            elif isinstance(child, (cst.Lambda, cst.BaseSuite, cst.BaseCompoundStatement)):
+                continue
+            else:
+                self.eval_children(child, state)
+
+    def _eval_comparison(self, node: cst.Comparison, state: State) -> Value:
+        left = self.eval(node.left, state)
+        values = [self.eval(c.comparator, state) for c in node.comparisons]
+        if len(node.comparisons) == 1 and isinstance(left, Const) and isinstance(values[0], Const):
+            op = node.comparisons[0].operator
+            a, b = left.value, values[0].value
+            try:
+                if isinstance(op, cst.Equal):
+                    return Const(a == b)
+                if isinstance(op, cst.NotEqual):
+                    return Const(a != b)
+                if isinstance(op, cst.Is):
+                    return Const(a is b)
+                if isinstance(op, cst.IsNot):
+                    return Const(a is not b)
+            except Exception:  # pragma: no cover - defensive
+                return UNKNOWN_VALUE
+        return UNKNOWN_VALUE
+
+    def _eval_subscript(self, node: cst.Subscript, state: State) -> Value:
+        base = self.eval(node.value, state)
+        index_value: Value = UNKNOWN_VALUE
+        for el in node.slice:
+            if isinstance(el.slice, cst.Index):
+                index_value = self.eval(el.slice.value, state)
+            else:
+                self.eval_children(el.slice, state)
+        if isinstance(base, TupleValue) and isinstance(index_value, Const) and isinstance(index_value.value, int):
+            if -len(base.items) <= index_value.value < len(base.items):
+                return base.items[index_value.value]
+            return UNKNOWN_VALUE
+        if isinstance(base, Members):
+            return base
+        if isinstance(base, Obj) and self.heap.objects[base.id].is_module_like:
+            return Obj(self.heap.child(base.id, "[]"))
+        return UNKNOWN_VALUE
+
+    def _eval_comprehension(self, node, state: State) -> Value:
+        """Runs the element once with the loop variables bound (enough to follow the
+        calls made inside: `[train_step(m, b) for b in loader]`, `sum(model(x) ...)`)."""
+        saved_env = dict(state.env)
+        saved_genv = dict(state.genv)
+        comp: Optional[cst.CompFor] = node.for_in
+        frame = self.frame
+        pushed = 0
+        while comp is not None:
+            iter_value = self.eval(comp.iter, state)
+            frame.iters.append(comp.iter)
+            frame.loops.append(comp)
+            pushed += 1
+            self.assign(comp.target, self._iteration_value(iter_value), state)
+            for cond in comp.ifs:
+                self.eval(cond.test, state)
+            comp = comp.inner_for_in
+        try:
+            if isinstance(node, cst.DictComp):
+                self.eval(node.key, state)
+                result = self.eval(node.value, state)
+            else:
+                result = self.eval(node.elt, state)
+        finally:
+            for _ in range(pushed):
+                frame.iters.pop()
+                frame.loops.pop()
+            state.env.clear()
+            state.env.update(saved_env)
+            if frame.func is None:
+                state.genv.clear()
+                state.genv.update(saved_genv)
+        return result if isinstance(result, Members) else UNKNOWN_VALUE
+
+    def eval_attribute(self, node: cst.Attribute, state: State) -> Value:
+        base = self.eval(node.value, state)
+        attr = node.attr.value
+        if isinstance(base, Ext):
+            return Ext(f"{base.qualname}.{attr}")
+        if isinstance(base, ClassRef):
+            found = base.cls.find_method(attr)
+            return Func(found[1], found[0]) if found else UNKNOWN_VALUE
+        ids = object_ids(base)
+        if not ids:
+            return UNKNOWN_VALUE
+        results = [self._object_attribute(oid, attr, state) for oid in ids]
+        out = results[0]
+        for r in results[1:]:
+            out = join_values(out, r)
+        return out
+
+    def _object_attribute(self, oid: int, attr: str, state: State) -> Value:
+        info = self.heap.objects[oid]
+        if attr == "training":
+            return Snapshot(oid, self.heap.mode(state, oid))
+        if attr in ("module", "_orig_mod", "_module"):
+            return Obj(oid)
+        bound = state.attrs.get((oid, attr))
+        if bound is not None:
+            return bound
+        if info.cls is not None:
+            found = info.cls.find_method(attr)
+            if found is not None:
+                return Func(found[1], found[0], oid)
+        if info.kind in (OPTIMIZER, OTHER, LOSS):
+            return UNKNOWN_VALUE
+        return Obj(self.heap.child(oid, attr))
+
+    # ==================================================================================
+    # calls
+
+    def _callee_qualname(self, func: cst.BaseExpression, state: State) -> Optional[str]:
+        value = self.lookup_head(func, state)
+        if isinstance(value, Ext):
+            name = dotted(func)
+            if name is None:
+                return None
+            head, _, rest = name.partition(".")
+            return f"{value.qualname}.{rest}" if rest else value.qualname
+        return None
+
+    def eval_call(self, node: cst.Call, state: State) -> Value:
+        func = node.func
+        receiver: Optional[Value] = None
+        method: Optional[str] = None
+        if isinstance(func, cst.Attribute):
+            receiver = self.eval(func.value, state)
+            method = func.attr.value
+            callee: Value = UNKNOWN_VALUE
+            if isinstance(receiver, Ext):
+                callee = Ext(f"{receiver.qualname}.{method}")
+            elif isinstance(receiver, ClassRef):
+                found = receiver.cls.find_method(method)
+                callee = Func(found[1], found[0]) if found else UNKNOWN_VALUE
+        else:
+            callee = self.eval(func, state)
+        args: list[Value] = []
+        kwargs: dict[str, Value] = {}
+        for arg in node.args:
+            value = self.eval(arg.value, state)
+            if arg.keyword is not None:
+                kwargs[arg.keyword.value] = value
+            elif arg.star:
+                args.append(value if isinstance(value, Members) else UNKNOWN_VALUE)
+            else:
+                args.append(value)
+        if method is not None and isinstance(receiver, SuperRef):
+            return self.call_super(node, receiver, method, args, kwargs, state)
+        if method is not None and object_ids(receiver):
+            return self.call_method(node, receiver, method, args, kwargs, state)
+        if method is not None and isinstance(receiver, Members):
+            return self.members_method(node, receiver, method, args, kwargs, state)
+        if method is not None and isinstance(receiver, GradCtx):
+            return UNKNOWN_VALUE
+        if isinstance(callee, Func):
+            return self.call_function(node, callee, args, kwargs, state)
+        if isinstance(callee, ClassRef):
+            return self.instantiate(node, callee.cls, args, kwargs, state)
+        if isinstance(callee, Ext):
+            return self.call_external(node, callee.qualname, args, kwargs, state)
+        if object_ids(callee):
+            return self.call_object(node, callee, args, kwargs, state)
+        if isinstance(callee, GradCtx):
+            return GradCtx(callee.kind, True)
+        self._unknown_call_effect(node, args, kwargs, state, "an unknown function")
+        return UNKNOWN_VALUE
+
+    # in-file functions ---------------------------------------------------------------------
+    def call_function(self, node: cst.Call, func: Func, args: list[Value], kwargs: dict[str, Value], state: State) -> Value:
+        return self.invoke(func, args, kwargs, node, state)[1]
+
+    def invoke(self, func: Func, args: list[Value], kwargs: dict[str, Value], call: Optional[cst.CSTNode], state: State,
+               mode_call: Optional[cst.CSTNode] = None) -> tuple[Optional[State], Value]:
+        """Run `func`'s body with these arguments; returns (state after, return value).
+        `state` is updated in place as well (the caller continues with it)."""
+        fnode = func.node
+        if len(self.frames) > MAX_DEPTH or any(f.func is fnode for f in self.frames):
+            if isinstance(call, cst.Call):
+                self._unknown_call_effect(call, args, kwargs, state, f"{fnode.name.value}()")
+            return state, UNKNOWN_VALUE
+        self.visited.add(fnode)
+        frame = Frame(fnode, call, func.cls, func.self_obj, outer=self.outer_envs.get(fnode), mode_call=mode_call)
+        caller_env, caller_grad = state.env, state.grad
+        state.env = self._bind_params(fnode, func, args, kwargs, state)
+        grad = self._decorator_grad(fnode, state)
+        if grad is not None:
+            state.grad = grad
+        self.frames.append(frame)
+        try:
+            end = self.exec_block(fnode.body, state)
+        finally:
+            self.frames.pop()
+        results = [s for s, _ in frame.returns]
+        values = [v for _, v in frame.returns]
+        if end is not None:
+            results.append(end)
+            values.append(Const(None))
+        out = self.heap.join_all(results)
+        ret: Value = values[0] if values else UNKNOWN_VALUE
+        for v in values[1:]:
+            ret = join_values(ret, v)
+        if out is None:  # the function never returns normally
+            out = state
+        # the caller continues with the callee's heap, its own locals and grad mode
+        state.genv, state.attrs, state.modes, state.frozen = out.genv, out.attrs, out.modes, out.frozen
+        state.env, state.grad = caller_env, caller_grad
+        return state, ret
+
+    def _bind_params(self, fnode: cst.FunctionDef, func: Func, args: list[Value], kwargs: dict[str, Value],
+                     state: State) -> dict[str, Value]:
+        env: dict[str, Value] = {}
+        params = list(fnode.params.posonly_params) + list(fnode.params.params)
+        decorators = {dotted(d.decorator) for d in fnode.decorators}
+        positional = list(args)
+        if func.self_obj is not None and "staticmethod" not in decorators and params:
+            env[params[0].name.value] = Obj(func.self_obj)
+            params = params[1:]
+        elif func.cls is not None and ("classmethod" in decorators) and params:
+            env[params[0].name.value] = ClassRef(func.cls)
+            params = params[1:]
+        for p in params:
+            name = p.name.value
+            if positional:
+                env[name] = positional.pop(0)
+            elif name in kwargs:
+                env[name] = kwargs[name]
+            elif p.default is not None:
+                value = constant(p.default)
+                env[name] = Const(value) if value is not NOT_CONSTANT else UNKNOWN_VALUE
+            else:
+                env[name] = UNKNOWN_VALUE
+        for p in fnode.params.kwonly_params:
+            name = p.name.value
+            if name in kwargs:
+                env[name] = kwargs[name]
+            elif p.default is not None:
+                value = constant(p.default)
+                env[name] = Const(value) if value is not NOT_CONSTANT else UNKNOWN_VALUE
+            else:
+                env[name] = UNKNOWN_VALUE
+        star = fnode.params.star_arg
+        if isinstance(star, cst.Param):
+            env[star.name.value] = TupleValue(tuple(positional))
+        if fnode.params.star_kwarg is not None:
+            env[fnode.params.star_kwarg.name.value] = UNKNOWN_VALUE
+        return env
+
+    def _decorator_grad(self, fnode: cst.FunctionDef, state: State) -> Optional[frozenset]:
+        for dec in fnode.decorators:
+            expr = dec.decorator
+            target = expr.func if isinstance(expr, cst.Call) else expr
+            qual = self.index.qualify(target) or dotted(target) or ""
+            last = qual.rsplit(".", 1)[-1]
+            if qual in K.GRAD_OFF or last.endswith(K.THIRD_PARTY_GRAD_OFF_SUFFIXES):
+                if qual == "torch.inference_mode" and isinstance(expr, cst.Call) and expr.args:
+                    first = constant(expr.args[0].value)
+                    if first is False:
+                        continue
+                    if first is NOT_CONSTANT:
+                        return frozenset({GradFact(UNKNOWN, dec)})
+                return frozenset({GradFact(OFF, dec)})
+            if qual in K.GRAD_ON:
+                return frozenset({GradFact(ON, dec)})
+            if qual in K.GRAD_SET and isinstance(expr, cst.Call) and expr.args:
+                flag = constant(expr.args[0].value)
+                return frozenset({GradFact(ON if flag is True else OFF if flag is False else UNKNOWN, dec)})
+            if "grad" in last.lower() or "inference" in last.lower():
+                return frozenset({GradFact(UNKNOWN, dec)})
+        return None
+
+    def instantiate(self, node: cst.Call, cls: ClassInfo, args: list[Value], kwargs: dict[str, Value], state: State) -> Value:
+        kind = MODULE if cls.is_module else INSTANCE
+        initial = frozenset({self.mode_fact(FRESH, node, f"{code_of(node.func)}(...)")}) if cls.is_module else frozenset()
+        oid = self.heap.new(("new", node, self.call_stack()), kind, code_of(node.func), node, initial,
+                            cls=cls, sensitive=cls.sensitive, has_bn=cls.has_bn, evidence=cls.is_module)
+        init = cls.find_method("__init__")
+        if init is not None:
+            self.invoke(Func(init[1], init[0], oid), args, kwargs, node, state)
+        else:
+            for value in (*args, *kwargs.values()):
+                for child in object_ids(value):
+                    if cls.is_module and self.heap.objects[child].is_module_like:
+                        self.heap.contain(oid, child)
+        return Obj(oid)
+
+    def call_super(self, node: cst.Call, ref: SuperRef, method: str, args, kwargs, state: State) -> Value:
+        cls = ref.cls
+        if cls is not None:
+            for base in cls.base_classes:
+                found = base.find_method(method)
+                if found is not None:
+                    return self.invoke(Func(found[1], found[0], ref.obj), args, kwargs, node, state)[1]
+        if method in ("train", "eval"):
+            return self.module_method(node, ref.obj, method, args, kwargs, state)
+        return UNKNOWN_VALUE
+
+    def _scan(self, fnode: cst.FunctionDef) -> "_MethodScan":
+        found = self.scans.get(fnode)
+        if found is None:
+            found = self.scans[fnode] = _MethodScan()
+            fnode.visit(found)
+        return found
+
+    # objects ----------------------------------------------------------------------------
+    def call_method(self, node: cst.Call, receiver: Value, method: str, args, kwargs, state: State) -> Value:
+        ids = object_ids(receiver)
+        if len(ids) > 1:
+            for oid in ids:  # one of several objects: weak updates
+                self.module_method(node, oid, method, args, kwargs, state, weak=True)
+            return UNKNOWN_VALUE
+        oid = ids[0]
+        info = self.heap.objects[oid]
+        if info.cls is not None:
+            found = info.cls.find_method(method)
+            if found is not None:
+                return self.call_own_method(node, oid, found, method, args, kwargs, state)
+        bound = state.attrs.get((oid, method))
+        if bound is not None:  # `self.model(x)`: a call of the object held in the attribute
+            if isinstance(bound, Func):
+                return self.invoke(bound, args, kwargs, node, state)[1]
+            if isinstance(bound, ClassRef):
+                return self.instantiate(node, bound.cls, args, kwargs, state)
+            if object_ids(bound):
+                return self.call_object(node, bound, args, kwargs, state)
+            self._unknown_call_effect(node, args, kwargs, state, f"{method}()")
+            return UNKNOWN_VALUE
+        return self.module_method(node, oid, method, args, kwargs, state)
+
+    def call_own_method(self, node: cst.Call, oid: int, found, method: str, args, kwargs, state: State) -> Value:
+        cls, fnode = found
+        if not cls.is_module:
+            return self.invoke(Func(fnode, cls, oid), args, kwargs, node, state)[1]
+        if method in ("train", "eval", "set_training_mode") or self._scan(fnode).mode_change:
+            self.heap.objects[oid].evidence = True
+            return self.invoke(Func(fnode, cls, oid), args, kwargs, node, state, mode_call=node)[1]
+        if method in K.FORWARD_METHODS or method == "__call__" or self._scan(fnode).self_forward:
+            grad = self._decorator_grad(fnode, state)
+            self.record_forward(node, oid, state, method, grad_override=grad)
+        return UNKNOWN_VALUE
+
+    def call_object(self, node: cst.Call, callee: Value, args, kwargs, state: State) -> Value:
+        for oid in object_ids(callee):
+            info = self.heap.objects[oid]
+            if info.cls is not None and not info.cls.is_module:
+                found = info.cls.find_method("__call__")
+                if found is not None:
+                    return self.invoke(Func(found[1], found[0], oid), args, kwargs, node, state)[1]
+                continue
+            if info.is_module_like:
+                self.record_forward(node, oid, state, None, args=args)
+        return UNKNOWN_VALUE
+
+    def module_method(self, node: cst.Call, oid: int, method: str, args, kwargs, state: State, weak: bool = False) -> Value:
+        """nn.Module methods (and the receivers that only look like modules)."""
+        info = self.heap.objects[oid]
+        if info.kind == INSTANCE and K.looks_like_submodule(method):
+            # `self.model(x)` on an object of this file whose `model` we did not see assigned
+            return self.call_object(node, Obj(self.heap.child(oid, method)), args, kwargs, state)
+        if info.kind in (OPTIMIZER, OTHER, INSTANCE):
+            self._unknown_call_effect(node, args, kwargs, state, f"{method}()")
+            return UNKNOWN_VALUE
+        if method in ("eval", "train", "set_training_mode"):
+            flag = self._mode_argument(method, args, kwargs)
+            if flag is None or (info.kind == OPAQUE and not self._looks_like_module_call(node, info)):
+                return UNKNOWN_VALUE
+            info.evidence = True
+            self._set_mode_from_flag(node, oid, flag, state, weak)
+            return Obj(oid)
+        if method == "requires_grad_":
+            flag = args[0] if args else kwargs.get("requires_grad", Const(True))
+            info.evidence = True
+            if isinstance(flag, Const) and flag.value is False:
+                self.heap.freeze(state, oid, FreezeFact(node, code_of(node)))
+            return Obj(oid)
+        if method in ("parameters", "named_parameters"):
+            info.evidence = True
+            return Members(oid, "params")
+        if method in ("modules", "named_modules", "children", "named_children"):
+            info.evidence = True
+            return Members(oid, "modules")
+        if method == "apply" and args:
+            info.evidence = True
+            self._apply_helper(node, oid, args[0], state)
+            return Obj(oid)
+        if method == "freeze" and not args and info.is_module_like:
+            self._set_mode_from_flag(node, oid, False, state, weak)
+            self.heap.freeze(state, oid, FreezeFact(node, code_of(node)))
+            return Obj(oid)
+        if method == "unfreeze" and not args and info.is_module_like:
+            self._set_mode_from_flag(node, oid, True, state, weak)
+            return Obj(oid)
+        if method in K.MODULE_EVIDENCE_METHODS:
+            info.evidence = True
+            return UNKNOWN_VALUE
+        if method in K.SELF_RETURNING_METHODS:
+            return Obj(oid)
+        if method in K.FORWARD_METHODS:
+            if info.kind == MODULE or (method == "forward" and info.is_module_like):
+                managed = method in K.SELF_NO_GRAD_METHODS
+                self.record_forward(node, oid, state, method, managed_grad=managed, args=args)
+            return UNKNOWN_VALUE
+        if info.is_module_like and info.cls is None and K.looks_like_submodule(method):
+            # `model.backbone(x)`: a call of a child module of a library model
+            return self.call_object(node, Obj(self.heap.child(oid, method)), args, kwargs, state)
+        self._unknown_call_effect(node, args, kwargs, state, f"{method}()")
+        return UNKNOWN_VALUE
+
+    def _looks_like_module_call(self, node: cst.Call, info) -> bool:
+        recv = node.func.value if isinstance(node.func, cst.Attribute) else None
+        text = dotted(recv) if recv is not None else None
+        last = (text or info.name).split(".")[-1]
+        return not K.NON_MODULE_RECEIVER.search(last)
+
+    @staticmethod
+    def _mode_argument(method: str, args, kwargs) -> Optional[object]:
+        """True (train), False (eval), a Snapshot (restore), "unknown", or None when the
+        arguments are not those of nn.Module.train/eval (e.g. `trainer.train(data)`)."""
+        if method == "eval":
+            return False if not args and not kwargs else None
+        flag = args[0] if args else kwargs.get("mode")
+        if len(args) > 1 or (kwargs and set(kwargs) != {"mode"}):
+            return None
+        if flag is None:
+            return True if method == "train" else None
+        if isinstance(flag, Const):
+            return bool(flag.value) if isinstance(flag.value, (bool, int)) or flag.value is None else None
+        if isinstance(flag, Snapshot):
+            return flag
+        if object_ids(flag) or isinstance(flag, (TupleValue, Members, Ext)):
+            return None
+        return "unknown"
+
+    def _set_mode_from_flag(self, node: cst.Call, oid: int, flag, state: State, weak: bool) -> None:
+        if isinstance(flag, Snapshot):
+            facts = flag.modes
+        elif flag is True:
+            facts = frozenset({self.mode_fact(TRAIN, node, code_of(node))})
+        elif flag is False:
+            facts = frozenset({self.mode_fact(EVAL, node, code_of(node))})
+        else:
+            facts = frozenset({self.mode_fact(UNKNOWN, node, code_of(node))})
+        self.heap.set_mode(state, oid, facts, weak=weak)
+
+    def _apply_helper(self, node: cst.Call, oid: int, fn: Value, state: State) -> None:
+        """`model.apply(set_bn_eval)`: what the helper does to each submodule."""
+        if not isinstance(fn, Func):
+            self._unknown_call_effect(node, [Obj(oid)], {}, state, "apply()")
+            return
+        effects = _helper_effects(fn.node)
+        if "bn_eval" in effects or "eval" in effects:
+            current = self.heap.mode(state, oid)
+            facts = frozenset(
+                ModeFact(f.kind, f.node, f.what, f.stack, f.loops, f.loader, node) if f.kind in (TRAIN, FRESH) else f
+                for f in current
+            )
+            if "eval" in effects:
+                facts = frozenset({self.mode_fact(EVAL, node, code_of(node))})
+            self.heap.set_mode(state, oid, facts)
+        if "bn_safe" in effects:
+            self.heap.objects[oid].bn_safe = f"`{code_of(node)}`"
+        if "freeze" in effects:
+            self.heap.freeze(state, oid, FreezeFact(node, code_of(node), True))
+
+    # external calls ----------------------------------------------------------------------
+    def call_external(self, node: cst.Call, qual: str, args: list[Value], kwargs: dict[str, Value], state: State) -> Value:
+        last = qual.rsplit(".", 1)[-1]
+        stack = self.call_stack()
+        if qual == "super":
+            frame = self.frame
+            if frame.self_obj is not None:
+                return SuperRef(frame.self_obj, frame.cls)
+            return UNKNOWN_VALUE
+        if qual in K.GRAD_OFF:
+            if last == "inference_mode" and args and isinstance(args[0], Const) and args[0].value is False:
+                return GradCtx(ON, True)
+            return GradCtx(OFF if not (args and not isinstance(args[0], Const)) else UNKNOWN, True)
+        if qual in K.GRAD_ON:
+            return GradCtx(ON, True)
+        if qual in K.GRAD_SET:
+            flag = args[0] if args else kwargs.get("mode", UNKNOWN_VALUE)
+            kind = ON if isinstance(flag, Const) and flag.value else OFF if isinstance(flag, Const) else UNKNOWN
+            if isinstance(self.frame.stmt, cst.Expr) and self.frame.stmt.value is node:
+                state.grad = frozenset({GradFact(kind, node)})  # statement form: until changed again
+            return GradCtx(kind, True)
+        if last.endswith(K.THIRD_PARTY_GRAD_OFF_SUFFIXES):
+            return GradCtx(OFF, True)
+        if qual in ("torch.autograd.Variable", "torch.autograd.variable.Variable", "torch.Variable"):
+            volatile = kwargs.get("volatile")
+            if isinstance(volatile, Const) and volatile.value:
+                return VOLATILE
+            return args[0] if args else UNKNOWN_VALUE
+        if qual in K.WRAPPERS or last.endswith(K.WRAPPER_SUFFIXES):
+            target = args[0] if args else kwargs.get("module", kwargs.get("model", UNKNOWN_VALUE))
+            for oid in object_ids(target):
+                self.heap.objects[oid].evidence = True
+            return target
+        if qual == "setattr" and len(args) == 3:
+            for vid in object_ids(args[2]):
+                if "FrozenBatchNorm" in self.heap.objects[vid].ext_class:
+                    target = args[0].obj if isinstance(args[0], Members) else (object_ids(args[0]) or (None,))[0]
+                    if target is not None:
+                        self.heap.objects[target].bn_safe = f"`{code_of(node)}`"
+            return UNKNOWN_VALUE
+        if qual in K.DEEPCOPY and args:
+            return self._copy(node, args[0], state)
+        if qual in ("list", "tuple", "filter", "iter", "sorted", "reversed") and args:
+            src = args[-1]
+            if isinstance(src, Members):
+                return src
+        if qual in K.UNKNOWN_MODE_LOADERS:
+            kind = MODULE if qual.startswith(("torch.jit", "torch.hub", "torch.export")) else OPAQUE
+            oid = self.heap.new(("new", node, stack), kind, f"{last}(...)", node,
+                                frozenset({self.mode_fact(UNKNOWN, node, code_of(node.func) + "(...)")}))
+            return Obj(oid)
+        made = self._construct_known(node, qual, args, kwargs, stack)
+        if made is not None:
+            return made
+        optimizer = self._optimizer(node, qual, args, kwargs, stack)
+        if optimizer is not None:
+            return optimizer
+        if qual.rsplit(".", 1)[0] in ("torch", "torch.nn.functional", "math", "numpy", "np") or qual.startswith("torch."):
+            return UNKNOWN_VALUE
+        self._unknown_call_effect(node, args, kwargs, state, f"{code_of(node.func)}()")
+        module_args = any(self.heap.objects[o].is_module_like for v in (*args, *kwargs.values()) for o in object_ids(v))
+        if last[:1].isupper() and not module_args:
+            initial = frozenset({self.mode_fact(FRESH, node, f"{code_of(node.func)}(...)")})
+        else:
+            initial = frozenset({self.mode_fact(UNKNOWN, node, f"{code_of(node.func)}(...)")})
+        oid = self.heap.new(("new", node, stack), OPAQUE, code_of(node.func), node, initial, ext_class=qual)
+        return Obj(oid)
+
+    def _construct_known(self, node: cst.Call, qual: str, args, kwargs, stack) -> Optional[Value]:
+        from evalguard.analysis.index import call_traits
+
+        last = qual.rsplit(".", 1)[-1]
+        cls = K.nn_class(qual)
+        if cls is not None:
+            if K.is_loss_class(cls):
+                return Obj(self.heap.new(("new", node, stack), LOSS, cls, node, frozenset()))
+            sensitive, has_bn = call_traits(qual, node)
+            fact = self.mode_fact(FRESH, node, f"{code_of(node.func)}(...)")
+            oid = self.heap.new(("new", node, stack), MODULE, code_of(node.func), node, frozenset({fact}),
+                                ext_class=qual, sensitive=sensitive, has_bn=has_bn, evidence=True)
+            if K.is_container(cls):
+                info = self.heap.objects[oid]
+                for value in (*args, *kwargs.values()):
+                    if isinstance(value, Members):
+                        src = self.heap.objects[value.obj]
+                        info.has_bn = True if src.has_bn else info.has_bn
+                        info.sensitive = True if self.heap.sensitive(value.obj) else info.sensitive
+                    for child in object_ids(value):
+                        if self.heap.objects[child].is_module_like:
+                            self.heap.contain(oid, child)
+                    if isinstance(value, TupleValue):
+                        for item in value.items:
+                            for child in object_ids(item):
+                                self.heap.contain(oid, child)
+            return Obj(oid)
+        builder = K.torchvision_builder(qual)
+        is_timm = qual in ("timm.create_model", "timm.models.create_model")
+        if builder is not None or is_timm or K.is_hf_model_class(qual):
+            sensitive, has_bn = call_traits(qual, node)
+            what = f"`{code_of(node.func)}(...)` returns a model in training mode"
+            fact = self.mode_fact(FRESH, node, what)
+            return Obj(self.heap.new(("new", node, stack), MODULE, code_of(node.func), node, frozenset({fact}),
+                                     ext_class=qual, sensitive=sensitive, has_bn=has_bn, evidence=True))
+        if last in ("from_pretrained", "from_config", "from_single_file"):
+            owner = qual.rsplit(".", 1)[0]
+            mode = K.from_pretrained_mode(owner)
+            if mode is None:
+                return Obj(self.heap.new(("new", node, stack), OTHER, code_of(node.func), node, frozenset()))
+            if last == "from_config":
+                fact = self.mode_fact(FRESH, node, f"`{code_of(node.func)}(...)` returns a model in training mode")
+            else:
+                fact = self.mode_fact(EVAL, node, f"`{code_of(node.func)}(...)` returns the model in eval mode",
+                                      loader=True)
+            return Obj(self.heap.new(("new", node, stack), MODULE, code_of(node.func), node, frozenset({fact}),
+                                     ext_class=qual, sensitive=True, has_bn=False, evidence=True))
+        return None
+
+    def _optimizer(self, node: cst.Call, qual: str, args, kwargs, stack) -> Optional[Value]:
+        sources: list[int] = []
+
+        def collect(v: Value) -> None:
+            if isinstance(v, Members) and v.kind == "params":
+                sources.append(v.obj)
+            elif isinstance(v, TupleValue):
+                for item in v.items:
+                    collect(item)
+
+        for v in (*args[:1], kwargs.get("params", UNKNOWN_VALUE)):
+            collect(v)
+        is_optim = qual.startswith("torch.optim.") and qual.rsplit(".", 1)[-1][:1].isupper()
+        if not sources and not is_optim:
+            return None
+        self.optimizers_seen = True
+        for oid in sources:
+            if self.heap.objects[oid].optimized is None:
+                self.heap.objects[oid].optimized = node
+        return Obj(self.heap.new(("new", node, stack), OPTIMIZER, code_of(node.func), node, frozenset()))
+
+    def _copy(self, node: cst.Call, value: Value, state: State) -> Value:
+        ids = object_ids(value)
+        if len(ids) != 1:
+            return UNKNOWN_VALUE
+        src = self.heap.objects[ids[0]]
+        oid = self.heap.new(("copy", node, self.call_stack()), src.kind, f"deepcopy({src.name})", node,
+                            self.heap.mode(state, src.id), cls=src.cls, ext_class=src.ext_class,
+                            sensitive=self.heap.sensitive(src.id), has_bn=self.heap.has_bn(src.id),
+                            evidence=src.evidence, bn_safe=self.heap.bn_safe(src.id))
+        frozen = self.heap.frozen(state, src.id)
+        if frozen:
+            state.frozen[oid] = frozen
+        return Obj(oid)
+
+    def _unknown_call_effect(self, node: cst.Call, args, kwargs, state: State, what: str) -> None:
+        """A module handed to code we cannot see may come back in any mode."""
+        qual = self._callee_qualname(node.func, state) or ""
+        if qual in K.MODE_NEUTRAL_CALLS or qual.startswith(K.MODE_NEUTRAL_PREFIXES):
+            return
+        for value in (*args, *kwargs.values()):
+            for oid in object_ids(value):
+                info = self.heap.objects[oid]
+                if info.is_module_like or info.kind == OPAQUE:
+                    fact = self.mode_fact(UNKNOWN, node, f"{what} at this call")
+                    self.heap.set_mode(state, oid, frozenset({fact}))
+
+    # ==================================================================================
+    # forward passes
+
+    def record_forward(self, node: cst.Call, oid: int, state: State, method: Optional[str], *,
+                       grad_override: Optional[frozenset] = None, managed_grad: bool = False,
+                       args: Optional[list] = None) -> None:
+        info = self.heap.objects[oid]
+        if info.kind == LOSS or info.managed:
+            return
+        frame = self.frame
+        receiver_node = node.func.value if (method is not None and isinstance(node.func, cst.Attribute)) else node.func
+        if frame.cls is not None and frame.cls.is_module and _rooted_at_self(receiver_node):
+            return  # a submodule call inside the module's own code: part of its forward
+        grads = grad_override if grad_override is not None else state.grad
+        usage = self.scope_usage().classify(node, frame.stmt)
+        kind = usage.kind
+        grad_off = all(g.kind == OFF for g in grads) or managed_grad
+        if grad_off and kind in (U.TRAINING, U.GRADIENT) and self.heap.optimized_above(oid):
+            # its output feeds a loss, but no graph is built: the frozen part of a model
+            # being trained (`with no_grad(): feats = model.backbone(x)`), see EG004
+            self.heap.freeze(state, oid, FreezeFact(node, f"`{code_of(node)}` runs under no_grad in a training step"))
+            kind = "frozen-part"
+        elif grad_off and kind in (U.TRAINING, U.GRADIENT, U.MIXED):
+            kind = U.PLAIN  # no graph is built: a teacher, a target network, an eval branch
+        signals: list[str] = []
+        volatile = any(a == VOLATILE for a in (args or []))
+        if kind not in (U.TRAINING, U.GRADIENT, U.MIXED, U.LOSS, "frozen-part"):
+            signals = self._inference_signals(node, method, grads, usage, volatile)
+        modes = self.heap.mode(state, oid)
+        frozen_parts = () if signals else self._frozen_parts(oid, state)
+        visit = Visit(modes, grads, tuple(signals), kind if not signals else "inference", self.call_stack(),
+                      self.loop_stack(), frozen_parts, self.heap.optimized_near(oid) or not self.optimizers_seen,
+                      volatile, managed_grad)
+        event = self.events.get(node)
+        if event is None:
+            event = self.events[node] = ForwardEvent(node, code_of(receiver_node), info, self.heap.sensitive(oid))
+        event.add(visit)
+
+    def _inference_signals(self, node: cst.Call, method: Optional[str], grads: frozenset, usage: U.Usage,
+                           volatile: bool) -> list[str]:
+        signals: list[str] = []
+        off = [g for g in grads if g.kind == OFF]
+        if off:
+            signals.append("gradients are disabled here")
+        if method in ("predict", "predict_proba", "generate"):
+            signals.append(f"`.{method}()` is an inference call")
+        for f in reversed(self.frames):
+            if f.func is not None and K.is_inference_function_name(f.func.name.value):
+                signals.append(f"it runs inside `{f.func.name.value}()`")
+                break
+        for it in reversed(self.frame.iters):
+            text = code_of(it, 200)
+            if K.is_inference_loader_name(text):
+                signals.append(f"it iterates `{code_of(it)}`")
+                break
+        if usage.prediction:
+            signals.append("its output is used as a prediction")
+        if volatile:
+            signals.append("its input is a `Variable(..., volatile=True)`")
+        return signals
+
+    def _frozen_parts(self, oid: int, state: State) -> tuple[FrozenPart, ...]:
+        parts: list[FrozenPart] = []
+        candidates = [oid, *self.heap.descendants(oid)]
+        for part in candidates:
+            freezes = state.frozen.get(part, frozenset())
+            if part == oid:
+                freezes = self.heap.frozen(state, oid)
+                if not freezes and not self.heap.optimized_above(oid) and self.optimizers_seen:
+                    below = [d for d in self.heap.descendants(oid) if self.heap.objects[d].optimized is not None]
+                    if below:
+                        opt = self.heap.objects[below[0]].optimized
+                        freezes = frozenset({FreezeFact(opt, f"only `{self.heap.objects[below[0]].name}` is given to "
+                                                             f"the optimizer (`{code_of(opt)}`)", True)})
+            if not freezes:
+                continue
+            if self.heap.bn_safe(part):
+                continue
+            modes = frozenset(f for f in self.heap.mode(state, part) if f.kind in (TRAIN, FRESH) and f.bn_eval is None)
+            if modes:
+                parts.append(FrozenPart(self.heap.objects[part], freezes, modes, self.heap.has_bn(part)))
+        return tuple(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# small syntactic helpers
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        left, right = test.left, test.comparisons[0].comparator
+        names = {dotted(left), dotted(right)}
+        strings = [constant(x) for x in (left, right)]
+        return "__name__" in names and "__main__" in strings
+    return False
+
+
+def _rooted_at_self(expr: cst.BaseExpression) -> bool:
+    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+        expr = expr.value
+    return isinstance(expr, cst.Name) and expr.value == "self"
+
+
+class _MethodScan(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.mode_change = False
+        self.self_forward = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("train", "eval", "set_training_mode"):
+            if _rooted_at_self(func.value):
+                self.mode_change = True
+        if isinstance(func, cst.Name) and func.value == "self":
+            self.self_forward = True
+        if isinstance(func, cst.Attribute) and func.attr.value == "forward" and _rooted_at_self(func.value):
+            self.self_forward = True
+
+
+class _HelperScan(cst.CSTVisitor):
+    """What a helper given to `module.apply(fn)` does to each submodule."""
+
+    def __init__(self, param: str) -> None:
+        self.param = param
+        self.effects: set[str] = set()
+        self.bn_guard = 0
+
+    def visit_If(self, node: cst.If) -> None:
+        text = code_of(node.test, 400)
+        if "Norm" in text or "BatchNorm" in text or "bn" in text.lower():
+            self.bn_guard += 1
+
+    def leave_If(self, original_node: cst.If) -> None:
+        text = code_of(original_node.test, 400)
+        if "Norm" in text or "BatchNorm" in text or "bn" in text.lower():
+            self.bn_guard -= 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("eval", "train") and dotted(func.value) == self.param:
+            if func.attr.value == "eval" or (node.args and constant(node.args[0].value) is False):
+                self.effects.add("bn_eval" if self.bn_guard else "eval")
+        if isinstance(func, cst.Attribute) and func.attr.value == "requires_grad_" and node.args \
+                and constant(node.args[0].value) is False:
+            self.effects.add("freeze")
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            if isinstance(t.target, cst.Attribute):
+                if t.target.attr.value == "track_running_stats" and constant(node.value) is False:
+                    self.effects.add("bn_safe")
+                if t.target.attr.value == "requires_grad" and constant(node.value) is False:
+                    self.effects.add("freeze")
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value.startswith("FrozenBatchNorm"):
+            self.effects.add("bn_safe")
+
+
+def _helper_effects(fnode: cst.FunctionDef) -> set[str]:
+    params = list(fnode.params.params)
+    if not params:
+        return set()
+    scan = _HelperScan(params[0].name.value)
+    fnode.visit(scan)
+    return scan.effects

@@ -1,0 +1,325 @@
+"""What the code does with a forward pass's result, within the function that makes it.
+
+A forward whose result reaches `.backward()` (through assignments, `loss = crit(out,
+y)`, list appends, ...) is a training forward; if that backward only runs under an
+`if` the forward is not under, it is a shared train/eval step ("mixed"); a result that
+is the model's own loss dict (torchvision detectors in train mode) is a loss
+computation; a result that goes to `argmax`/`topk`/`.numpy()`/`.tolist()` is used as a
+prediction. `.detach()`, `.item()` and `.data` cut the flow: nothing behind them
+reaches a backward pass.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Union
+
+import libcst as cst
+
+from evalguard.analysis import knowledge as K
+
+TRAINING = "training"  # reaches backward, and the file steps an optimizer
+GRADIENT = "gradient"  # reaches backward, no optimizer step (input gradients, FGSM)
+MIXED = "mixed"  # reaches a backward that runs only under a condition
+LOSS = "loss"  # the model returns its own loss (detector val loss in train mode)
+RETURNED = "returned"  # handed back to the caller
+PLAIN = "plain"
+
+_BARRIERS = {"detach", "item", "data", "tolist", "numpy", "detach_"}
+_COLLECT_METHODS = {"append", "extend", "add", "update", "insert", "put"}
+_LOSS_NAME = re.compile(r"loss", re.I)
+
+Scope = Union[cst.Module, cst.FunctionDef]
+
+
+@dataclass
+class Usage:
+    kind: str
+    prediction: bool = False
+    backward: Optional[cst.CSTNode] = None
+
+
+@dataclass
+class _Stmt:
+    node: cst.CSTNode
+    targets: set[str]
+    reads: set[str]  # names read outside barriers
+    collects: set[str]  # receivers of .append(tainted) etc. (filled per query)
+    backward_reads: list[tuple[cst.Call, set[str]]]
+    returns: bool
+    ifs: tuple[cst.If, ...]
+
+
+class _NameReader(cst.CSTVisitor):
+    """Names an expression reads, ignoring those behind a barrier (`x.detach()`)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> Optional[bool]:
+        if node.attr.value in _BARRIERS:
+            return False
+        return True
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def read_names(node: Optional[cst.CSTNode]) -> set[str]:
+    if node is None:
+        return set()
+    reader = _NameReader()
+    node.visit(reader)
+    return reader.names
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        out: set[str] = set()
+        for el in target.elements:
+            out |= _target_names(el.value)
+        return out
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    if isinstance(target, (cst.Attribute, cst.Subscript)):
+        root = target
+        while isinstance(root, (cst.Attribute, cst.Subscript)):
+            root = root.value
+        return _target_names(root) if isinstance(root, cst.Name) else set()
+    return set()
+
+
+class _BackwardFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[tuple[cst.Call, set[str]]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("backward", "manual_backward"):
+            names = read_names(func.value) if func.attr.value == "backward" else set()
+            for arg in node.args:
+                names |= read_names(arg.value)
+            # `accelerator.backward(loss)`: the receiver is not the loss
+            if isinstance(func.value, cst.Name) and node.args and func.value.value in ("accelerator", "fabric", "self", "engine"):
+                names = set().union(*(read_names(a.value) for a in node.args))
+            self.found.append((node, names))
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+class _StatementCollector(cst.CSTVisitor):
+    """The simple statements of one scope (not of nested functions or classes)."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.ifs: list[cst.If] = []
+        self.stmts: list[_Stmt] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return node is self.scope
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_If(self, node: cst.If) -> None:
+        self.ifs.append(node)
+        self._header(node, node.test)
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self.ifs.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        self._header(node, node.iter, _target_names(node.target))
+
+    def visit_While(self, node: cst.While) -> None:
+        self._header(node, node.test)
+
+    def visit_With(self, node: cst.With) -> None:
+        targets: set[str] = set()
+        for item in node.items:
+            if item.asname is not None:
+                targets |= _target_names(item.asname.name)
+        self._header(node, cst.Tuple([cst.Element(i.item) for i in node.items]), targets)
+
+    def _header(self, node: cst.CSTNode, expr: cst.BaseExpression, targets: Optional[set[str]] = None) -> None:
+        finder = _BackwardFinder()
+        expr.visit(finder)
+        self.stmts.append(_Stmt(node, targets or set(), read_names(expr), set(), finder.found, False, tuple(self.ifs)))
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        for small in node.body:
+            targets: set[str] = set()
+            value: Optional[cst.CSTNode] = small
+            returns = False
+            if isinstance(small, cst.Assign):
+                for t in small.targets:
+                    targets |= _target_names(t.target)
+                value = small.value
+            elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                targets |= _target_names(small.target)
+                value = small.value
+            elif isinstance(small, cst.Return):
+                returns = True
+                value = small.value
+            finder = _BackwardFinder()
+            small.visit(finder)
+            reads = read_names(value)
+            if isinstance(small, cst.AugAssign):
+                reads |= targets
+            self.stmts.append(_Stmt(small, targets, reads, set(), finder.found, returns, tuple(self.ifs)))
+
+
+class _Contains(cst.CSTVisitor):
+    def __init__(self, target: cst.CSTNode) -> None:
+        self.target = target
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if node is self.target:
+            self.found = True
+        return not self.found
+
+
+def contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
+    if tree is node:
+        return True
+    finder = _Contains(node)
+    tree.visit(finder)
+    return finder.found
+
+
+class _PredictionUse(cst.CSTVisitor):
+    """Does an expression use `names` (or the forward call itself) as a prediction?"""
+
+    def __init__(self, names: set[str], forward: cst.Call) -> None:
+        self.names = names
+        self.forward = forward
+        self.found = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            if method in K.PREDICTION_METHODS or (method == "max" and node.args):
+                if self._uses(func.value):
+                    self.found = True
+            if method in ("argmax", "max", "topk") and isinstance(func.value, cst.Name) and func.value.value == "torch":
+                if node.args and self._uses(node.args[0].value):
+                    self.found = True
+
+    def _uses(self, expr: cst.CSTNode) -> bool:
+        return contains(expr, self.forward) or bool(read_names(expr) & self.names)
+
+
+class ScopeUsage:
+    """Answers `classify(forward, stmt)` for forwards of one scope; built once per scope."""
+
+    def __init__(self, scope: Scope, file_steps_optimizer: bool) -> None:
+        collector = _StatementCollector(scope)
+        if isinstance(scope, cst.FunctionDef):
+            scope.body.visit(collector)
+        else:
+            scope.visit(collector)
+        self.stmts = collector.stmts
+        self.steps = file_steps_optimizer
+        self._memo: dict[int, Usage] = {}
+
+    def classify(self, forward: cst.Call, stmt: Optional[cst.CSTNode]) -> Usage:
+        key = id(forward)
+        if key not in self._memo:
+            self._memo[key] = self._classify(forward, stmt)
+        return self._memo[key]
+
+    def _find(self, stmt: Optional[cst.CSTNode], forward: cst.Call) -> Optional[_Stmt]:
+        for s in self.stmts:
+            if s.node is stmt:
+                return s
+        for s in self.stmts:
+            if isinstance(s.node, cst.BaseSmallStatement) and contains(s.node, forward):
+                return s
+        return None
+
+    def _classify(self, forward: cst.Call, stmt_node: Optional[cst.CSTNode]) -> Usage:
+        home = self._find(stmt_node, forward)
+        if home is None:
+            return Usage(PLAIN)
+        tainted = set(home.targets)
+        if isinstance(home.node, cst.Expr):
+            tainted |= self._collectors(home.node, forward)
+        if self._is_model_loss(home, forward):
+            return Usage(LOSS)
+        changed = True
+        while changed:
+            changed = False
+            for s in self.stmts:
+                if s.reads & tainted:
+                    new = s.targets - tainted
+                    if isinstance(s.node, cst.Expr):
+                        new |= self._collectors(s.node, None, tainted) - tainted
+                    if new:
+                        tainted |= new
+                        changed = True
+        backward = None
+        conditional = False
+        for s in self.stmts:
+            for call, names in s.backward_reads:
+                if names & tainted or contains(call, forward):
+                    backward = call
+                    if any(if_node not in home.ifs for if_node in s.ifs):
+                        conditional = True
+        prediction = self._predicts(forward, tainted)
+        if backward is not None:
+            if conditional:
+                return Usage(MIXED, prediction, backward)
+            return Usage(TRAINING if self.steps else GRADIENT, prediction, backward)
+        if home.returns or any(s.returns and s.reads & tainted for s in self.stmts):
+            return Usage(RETURNED, prediction)
+        return Usage(PLAIN, prediction)
+
+    def _collectors(self, expr_stmt: cst.Expr, forward: Optional[cst.Call], tainted: Iterable[str] = ()) -> set[str]:
+        """`outs.append(model(x))` taints `outs`."""
+        value = expr_stmt.value
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in _COLLECT_METHODS:
+            recv = value.func.value
+            if isinstance(recv, cst.Name):
+                args_tainted = any(
+                    (forward is not None and contains(a.value, forward)) or (read_names(a.value) & set(tainted))
+                    for a in value.args
+                )
+                if args_tainted:
+                    return {recv.value}
+        return set()
+
+    def _is_model_loss(self, home: _Stmt, forward: cst.Call) -> bool:
+        node = home.node
+        if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is forward:
+            return any(_LOSS_NAME.search(t) for t in home.targets)
+        # sum(l for l in model(images, targets).values())
+        finder = _ValuesOf(forward)
+        node.visit(finder)
+        return finder.found
+
+    def _predicts(self, forward: cst.Call, tainted: set[str]) -> bool:
+        finder = _PredictionUse(tainted, forward)
+        for s in self.stmts:
+            if s.reads & tainted or contains(s.node, forward):
+                s.node.visit(finder)
+                if finder.found:
+                    return True
+        return False
+
+
+class _ValuesOf(cst.CSTVisitor):
+    def __init__(self, forward: cst.Call) -> None:
+        self.forward = forward
+        self.found = False
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value == "values" and node.value is self.forward:
+            self.found = True

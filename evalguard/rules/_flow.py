@@ -1,0 +1,78 @@
+"""Shared wording for the flow rules (EG001–EG005): how to describe where a mode came
+from, which call path led to a forward pass, and how severe a finding is."""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import libcst as cst
+
+from evalguard.analysis import FileAnalysis, ForwardEvent, ModeFact, Visit, code_of
+from evalguard.rules.base import ERROR, WARNING
+
+
+def severity(event: ForwardEvent) -> str:
+    """Errors when the module provably has mode-sensitive layers; warnings otherwise."""
+    return ERROR if event.sensitive else WARNING
+
+
+def layers_note(event: ForwardEvent) -> str:
+    if event.sensitive:
+        return "its Dropout/BatchNorm layers behave as in training"
+    if event.sensitive is False:
+        return "it has no Dropout/BatchNorm today, but will misbehave the day one is added"
+    return "any Dropout/BatchNorm inside behaves as in training"
+
+
+def where(analysis: FileAnalysis, node: Optional[cst.CSTNode], stack: Iterable[cst.CSTNode] = ()) -> str:
+    """`line 41`, or `line 62 (via the call at line 74)` when reached through calls."""
+    line = analysis.line_of(node)
+    text = f"line {line}" if line is not None else "an earlier line"
+    calls = [analysis.line_of(c) for c in stack]
+    calls = [c for c in calls if c is not None]
+    if calls:
+        text += " (via the call at line " + ", ".join(str(c) for c in calls) + ")"
+    return text
+
+
+def fact_text(analysis: FileAnalysis, fact: ModeFact) -> str:
+    what = fact.what if fact.what.startswith("`") else f"`{fact.what}`"
+    return f"{what} at {where(analysis, fact.node, fact.stack)}"
+
+
+def loop_note(analysis: FileAnalysis, fact: ModeFact, visit: Visit) -> str:
+    """" through the loop at line 58" when the fact reaches the visit around a loop."""
+    common = None
+    for a, b in zip(fact.loops, visit.loops):
+        if a is not b:
+            break
+        common = a
+    if common is None:
+        return ""
+    fact_line = analysis.line_of(_last_in(fact.stack, fact.node, visit.stack))
+    visit_line = analysis.line_of(_last_in(visit.stack, None, fact.stack))
+    if fact_line is not None and visit_line is not None and fact_line >= visit_line:
+        return f", carried around the loop at line {analysis.line_of(common)} into the next iteration"
+    return ""
+
+
+def _last_in(stack: tuple, node, other: tuple):
+    """The node in the frame shared with the other path: its first differing call site."""
+    for i, call in enumerate(stack):
+        if i >= len(other) or other[i] is not call:
+            return call
+    return node
+
+
+def visit_related(analysis: FileAnalysis, visit: Visit, message: str) -> list[tuple[cst.CSTNode, str]]:
+    related = []
+    for call in visit.stack:
+        related.append((call, f"called from here ({code_of(call)})"))
+    return related
+
+
+def first_line_order(analysis: FileAnalysis, facts: Iterable[ModeFact]) -> list[ModeFact]:
+    return sorted(facts, key=lambda f: (analysis.line_of(f.node) or 0))
+
+
+def signals_text(visit: Visit) -> str:
+    return "; ".join(visit.signals)
