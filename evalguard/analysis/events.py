@@ -19,6 +19,7 @@ from evalguard.analysis.values import FreezeFact, GradFact, ModeFact, ObjInfo
 @dataclass(frozen=True)
 class FrozenPart:
     obj: ObjInfo
+    name: str  # how the code refers to it, relative to the forward's receiver
     freezes: frozenset  # FreezeFacts
     modes: frozenset  # the ModeFacts that leave it in training mode
     has_bn: Optional[bool]

@@ -1372,7 +1372,7 @@ class Interpreter:
         if kind not in (U.TRAINING, U.GRADIENT, U.MIXED, U.LOSS, "frozen-part"):
             signals = self._inference_signals(node, method, grads, usage, volatile)
         modes = self.heap.mode(state, oid)
-        frozen_parts = () if signals else self._frozen_parts(oid, state)
+        frozen_parts = () if signals else self._frozen_parts(oid, state, code_of(receiver_node))
         visit = Visit(modes, grads, tuple(signals), kind if not signals else "inference", self.call_stack(),
                       self.loop_stack(), frozen_parts, self.heap.optimized_near(oid) or not self.optimizers_seen,
                       volatile, managed_grad)
@@ -1404,7 +1404,19 @@ class Interpreter:
             signals.append("its input is a `Variable(..., volatile=True)`")
         return signals
 
-    def _frozen_parts(self, oid: int, state: State) -> tuple[FrozenPart, ...]:
+    def _relative_name(self, part: int, root: int, receiver: str) -> str:
+        """`model.backbone` for the child `backbone` of the object called as `model`."""
+        path: list[str] = []
+        cur = part
+        while cur != root:
+            info = self.heap.objects[cur]
+            if info.parent is None:
+                return info.name
+            path.append(info.attr if info.attr != "[]" else "[...]")
+            cur = info.parent
+        return ".".join([receiver, *reversed(path)]).replace(".[", "[")
+
+    def _frozen_parts(self, oid: int, state: State, receiver: str) -> tuple[FrozenPart, ...]:
         parts: list[FrozenPart] = []
         candidates = [oid, *self.heap.descendants(oid)]
         for part in candidates:
@@ -1423,7 +1435,8 @@ class Interpreter:
                 continue
             modes = frozenset(f for f in self.heap.mode(state, part) if f.kind in (TRAIN, FRESH) and f.bn_eval is None)
             if modes:
-                parts.append(FrozenPart(self.heap.objects[part], freezes, modes, self.heap.has_bn(part)))
+                name = self._relative_name(part, oid, receiver)
+                parts.append(FrozenPart(self.heap.objects[part], name, freezes, modes, self.heap.has_bn(part)))
         return tuple(parts)
 
 

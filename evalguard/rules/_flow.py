@@ -24,13 +24,18 @@ def layers_note(event: ForwardEvent) -> str:
 
 
 def where(analysis: FileAnalysis, node: Optional[cst.CSTNode], stack: Iterable[cst.CSTNode] = ()) -> str:
-    """`line 41`, or `line 62 (via the call at line 74)` when reached through calls."""
+    """`line 41`, or `line 62 (reached via `main()` at line 88 → `validate()` at line 74)`."""
     line = analysis.line_of(node)
     text = f"line {line}" if line is not None else "an earlier line"
-    calls = [analysis.line_of(c) for c in stack]
-    calls = [c for c in calls if c is not None]
-    if calls:
-        text += " (via the call at line " + ", ".join(str(c) for c in calls) + ")"
+    hops = []
+    for call in stack:
+        call_line = analysis.line_of(call)
+        if call_line is None:
+            continue
+        name = code_of(call.func, 40) if isinstance(call, cst.Call) else code_of(call, 40)
+        hops.append(f"`{name}()` at line {call_line}")
+    if hops:
+        text += " (reached via " + " → ".join(hops) + ")"
     return text
 
 

@@ -29,7 +29,7 @@ class FrozenBatchnorm(Rule):
                                 continue
                             reported.add(fact.node)
                             message = (
-                                f"`{fact.what}` puts `{part.obj.name}` back in training mode, but it is frozen "
+                                f"`{fact.what}` puts `{part.name}` back in training mode, but it is frozen "
                                 f"({freeze.what} at line {analysis.line_of(freeze.node)}) and contains BatchNorm: "
                                 f"its running statistics keep updating during training (forward pass at "
                                 f"{_flow.where(analysis, event.node, visit.stack)}) although its weights never "
@@ -41,10 +41,10 @@ class FrozenBatchnorm(Rule):
                     elif freeze.node not in reported:
                         reported.add(freeze.node)
                         message = (
-                            f"`{part.obj.name}` is frozen here but never put in eval mode: it contains BatchNorm "
+                            f"`{part.name}` is frozen here but never put in eval mode: it contains BatchNorm "
                             f"and trains in the default training mode (forward pass at "
                             f"{_flow.where(analysis, event.node, visit.stack)}), so its running statistics keep "
-                            f"updating although its weights never change. Call `{part.obj.name}.eval()` after "
+                            f"updating although its weights never change. Call `{part.name}.eval()` after "
                             "every `.train()` of its parent (or use FrozenBatchNorm2d)."
                         )
                         yield Finding(freeze.node, message, ERROR, [(event.node, "training forward pass")])
