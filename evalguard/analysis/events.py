@@ -37,6 +37,7 @@ class Visit:
     optimized: bool = True  # the module's parameters are (near) an optimizer's
     volatile: bool = False  # an input came from Variable(..., volatile=True)
     managed_grad: bool = False  # the called method disables gradients itself (HF generate)
+    target: bool = False  # a no_grad forward whose output feeds a loss (teacher, target network)
 
     @property
     def is_inference(self) -> bool:

@@ -164,8 +164,10 @@ def _resolve_classes(index: FileIndex) -> None:
     for info in index.classes.values():
         info.base_classes = [index.classes[b] for b in info.bases if b in index.classes and index.classes[b] is not info]
     for info in index.classes.values():
-        info.is_module = _is_module_class(info, index, set())
+        info.is_module = _is_module_class(info, index, set()) or _has_module_evidence(info, index)
         info.is_lightning = _is_lightning(info, index, set())
+    for info in index.classes.values():
+        info.kind = "module" if info.is_module else _driver_or_ambiguous(info, index)
     for info in index.classes.values():
         if info.is_module:
             info.sensitive, info.has_bn = _class_traits(info, index, set())
@@ -189,6 +191,73 @@ def _is_module_class(info: ClassInfo, index: FileIndex, seen: set[str]) -> bool:
         if base not in index.classes and _MODULE_BASE_SUFFIX.search(last) and "forward" in info.methods:
             return True
     return "forward" in info.methods and any(b for b in info.bases)
+
+
+class _ModuleEvidence(cst.CSTVisitor):
+    """Signs inside a class body that it is an nn.Module whatever its (unknown) base:
+    `self.training`, `self.parameters()`, `self.register_buffer(...)`, or torch.nn layers
+    assigned to `self` attributes."""
+
+    _SELF_METHODS = {"parameters", "named_parameters", "register_buffer", "register_module", "add_module",
+                     "register_parameter", "modules", "children", "named_modules", "buffers"}
+
+    def __init__(self, index: FileIndex, own_methods: set[str]) -> None:
+        self.index = index
+        self.own = own_methods
+        self.found = False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> Optional[bool]:
+        return not self.found and None
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value == "training" and isinstance(node.value, cst.Name) and node.value.value == "self":
+            self.found = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+            name = func.attr.value
+            if name in self._SELF_METHODS or (name in ("eval", "train") and name not in self.own):
+                self.found = True
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = node.value
+        if not isinstance(value, cst.Call) or not isinstance(value.func, (cst.Name, cst.Attribute)):
+            return
+        if not any(isinstance(t.target, cst.Attribute) and isinstance(t.target.value, cst.Name)
+                   and t.target.value.value == "self" for t in node.targets):
+            return
+        qual = self.index.qualify(value.func) or ""
+        cls = K.nn_class(qual)
+        if cls is not None and K.is_leaf_layer(cls):
+            self.found = True
+
+
+def _has_module_evidence(info: ClassInfo, index: FileIndex) -> bool:
+    if any((index.imports.qualify(b) or b).startswith(K.NON_MODULE_BASES) for b in info.bases) and info.bases:
+        if all((index.imports.qualify(b) or b).startswith(K.NON_MODULE_BASES) for b in info.bases):
+            return False
+    scan = _ModuleEvidence(index, set(info.methods))
+    body = info.node.body
+    for stmt in body.body if isinstance(body, cst.IndentedBlock) else ():
+        stmt.visit(scan)
+    return scan.found
+
+
+def _driver_or_ambiguous(info: ClassInfo, index: FileIndex) -> str:
+    """A class that is not known to be a module: a driver of models (trainer, predictor,
+    agent) unless it derives from an unknown base that may be a module."""
+    if K.DRIVER_CLASS.search(info.name):
+        return "driver"
+    externals = [index.imports.qualify(b) or b for b in info.bases if b not in index.classes]
+    internal = [index.classes[b] for b in info.bases if b in index.classes]
+    if any(c.kind == "ambiguous" for c in internal if c is not info):
+        return "ambiguous"
+    for qual in externals:
+        if qual.startswith(K.NON_MODULE_BASES) or K.DRIVER_CLASS.search(qual.rsplit(".", 1)[-1]):
+            continue
+        return "ambiguous"
+    return "driver"
 
 
 def _is_lightning(info: ClassInfo, index: FileIndex, seen: set[str]) -> bool:

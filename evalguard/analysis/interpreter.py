@@ -13,6 +13,7 @@ modes) becomes "unknown", and unknown never produces a finding.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -258,7 +259,7 @@ class Interpreter:
                 state.attrs[(oid, target.attr.value)] = value
                 if self.heap.objects[oid].kind in (MODULE, OPAQUE) or self._is_module_instance(oid):
                     for child in object_ids(value):
-                        if self.heap.objects[child].is_module_like:
+                        if self.heap.objects[child].kind in (MODULE, OPAQUE):
                             self.heap.contain(oid, child)
                 self._attr_assignment_effect(oid, target.attr.value, value, state, target)
         elif isinstance(target, cst.Subscript):
@@ -461,9 +462,24 @@ class Interpreter:
             if branch is None:
                 return state
             return self._exec_branch(node, branch, state, truth)
+        before = state.copy()
         body_state = self._exec_branch(node, node.body, state.copy(), True)
         else_state = self._exec_branch(node, node.orelse, state, False) if node.orelse is not None else state
-        return self.heap.join(body_state, else_state)
+        joined = self.heap.join(body_state, else_state)
+        if joined is not None and body_state is not None and else_state is not None and node.orelse is not None:
+            self._mark_selected(before, body_state, else_state, joined)
+        return joined
+
+    def _mark_selected(self, before: State, body: State, orelse: State, joined: State) -> None:
+        """`if training: model.train() else: model.eval()` chooses the mode on purpose:
+        the joined facts are marked so that the rules do not read it as a forgotten eval()."""
+        for oid in set(body.modes) | set(orelse.modes):
+            a, b, pre = self.heap.mode(body, oid), self.heap.mode(orelse, oid), self.heap.mode(before, oid)
+            if a == pre or b == pre:
+                continue
+            kinds = ({f.kind for f in a}, {f.kind for f in b})
+            if kinds in (({TRAIN}, {EVAL}), ({EVAL}, {TRAIN})):
+                joined.modes[oid] = frozenset(dataclasses.replace(f, selected=True) for f in a | b)
 
     def _exec_branch(self, node: cst.If, branch, state: State, is_body: bool) -> Optional[State]:
         frame = self.frame
@@ -1209,8 +1225,9 @@ class Interpreter:
             return args[0] if args else UNKNOWN_VALUE
         if qual in K.WRAPPERS or last.endswith(K.WRAPPER_SUFFIXES):
             target = args[0] if args else kwargs.get("module", kwargs.get("model", UNKNOWN_VALUE))
-            for oid in object_ids(target):
-                self.heap.objects[oid].evidence = True
+            if qual in K.MODULE_WRAPPERS:
+                for oid in object_ids(target):
+                    self.heap.objects[oid].evidence = True
             return target
         if qual == "setattr" and len(args) == 3:
             for vid in object_ids(args[2]):
@@ -1257,8 +1274,11 @@ class Interpreter:
                 return Obj(self.heap.new(("new", node, stack), LOSS, cls, node, frozenset()))
             sensitive, has_bn = call_traits(qual, node)
             fact = self.mode_fact(FRESH, node, f"{code_of(node.func)}(...)")
+            # a single layer with no mode-dependent behaviour (Linear, Softmax, Upsample):
+            # its mode cannot matter, so its calls are never findings
+            stateless = not K.is_container(cls) and sensitive is False and not has_bn
             oid = self.heap.new(("new", node, stack), MODULE, code_of(node.func), node, frozenset({fact}),
-                                ext_class=qual, sensitive=sensitive, has_bn=has_bn, evidence=True)
+                                ext_class=qual, sensitive=sensitive, has_bn=has_bn, evidence=True, managed=stateless)
             if K.is_container(cls):
                 info = self.heap.objects[oid]
                 for value in (*args, *kwargs.values()):
@@ -1354,28 +1374,32 @@ class Interpreter:
             return
         frame = self.frame
         receiver_node = node.func.value if (method is not None and isinstance(node.func, cst.Attribute)) else node.func
-        if frame.cls is not None and frame.cls.is_module and _rooted_at_self(receiver_node):
+        if frame.cls is not None and frame.cls.kind != "driver" and _rooted_at_self(receiver_node):
             return  # a submodule call inside the module's own code: part of its forward
+        if self._in_unit_test():
+            return  # tests run models in whatever mode they test, on purpose
         grads = grad_override if grad_override is not None else state.grad
         usage = self.scope_usage().classify(node, frame.stmt)
         kind = usage.kind
         grad_off = all(g.kind == OFF for g in grads) or managed_grad
+        target = False
         if grad_off and kind in (U.TRAINING, U.GRADIENT) and self.heap.optimized_above(oid):
             # its output feeds a loss, but no graph is built: the frozen part of a model
             # being trained (`with no_grad(): feats = model.backbone(x)`), see EG004
             self.heap.freeze(state, oid, FreezeFact(node, f"`{code_of(node)}` runs under no_grad in a training step"))
             kind = "frozen-part"
         elif grad_off and kind in (U.TRAINING, U.GRADIENT, U.MIXED):
+            target = kind != U.MIXED
             kind = U.PLAIN  # no graph is built: a teacher, a target network, an eval branch
         signals: list[str] = []
         volatile = any(a == VOLATILE for a in (args or []))
         if kind not in (U.TRAINING, U.GRADIENT, U.MIXED, U.LOSS, "frozen-part"):
             signals = self._inference_signals(node, method, grads, usage, volatile)
-        modes = self.heap.mode(state, oid)
+        modes = self._effective_modes(oid, state)
         frozen_parts = () if signals else self._frozen_parts(oid, state, code_of(receiver_node))
         visit = Visit(modes, grads, tuple(signals), kind if not signals else "inference", self.call_stack(),
                       self.loop_stack(), frozen_parts, self.heap.optimized_near(oid) or not self.optimizers_seen,
-                      volatile, managed_grad)
+                      volatile, managed_grad, target)
         event = self.events.get(node)
         if event is None:
             event = self.events[node] = ForwardEvent(node, code_of(receiver_node), info, self.heap.sensitive(oid))
@@ -1403,6 +1427,26 @@ class Interpreter:
         if volatile:
             signals.append("its input is a `Variable(..., volatile=True)`")
         return signals
+
+    def _in_unit_test(self) -> bool:
+        for f in self.frames:
+            if f.func is not None and f.func.name.value.startswith("test_"):
+                return True
+            if f.cls is not None and f.cls.name.startswith("Test"):
+                return True
+        return False
+
+    def _effective_modes(self, oid: int, state: State) -> frozenset:
+        """The module's modes; for a wrapper of this file that builds no mode-sensitive
+        layer of its own, the modes of the modules it wraps (they keep their own mode)."""
+        info = self.heap.objects[oid]
+        if info.cls is not None and info.cls.sensitive is False and info.contains:
+            out: frozenset = frozenset()
+            for child in info.contains:
+                if self.heap.sensitive(child) is not False:
+                    out |= self.heap.mode(state, child)
+            return out or self.heap.mode(state, oid)
+        return self.heap.mode(state, oid)
 
     def _relative_name(self, part: int, root: int, receiver: str) -> str:
         """`model.backbone` for the child `backbone` of the object called as `model`."""

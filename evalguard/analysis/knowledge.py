@@ -69,14 +69,28 @@ _CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
 _LOSS = re.compile(r"Loss$")
 
 
+_NN_NOT_MODULES = {"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "Module"}
+_NN_NOT_MODULE_PACKAGES = ("torch.nn.utils.", "torch.nn.init.", "torch.nn.functional.", "torch.nn.parameter.",
+                           "torch.nn.attention.", "torch.nn.parallel.")
+
+
 def nn_class(qualname: str) -> Optional[str]:
-    """`BatchNorm2d` for `torch.nn.BatchNorm2d` (or `torch.nn.modules.batchnorm.BatchNorm2d`)."""
+    """`BatchNorm2d` for `torch.nn.BatchNorm2d` (or `torch.nn.modules.batchnorm.BatchNorm2d`);
+    None for what is not a module class (`nn.Parameter`, `nn.utils.*`, ...)."""
+    if qualname.startswith(_NN_NOT_MODULE_PACKAGES):
+        return None
     for prefix in _NN_PREFIXES:
         if qualname.startswith(prefix):
             last = qualname.rsplit(".", 1)[-1]
-            if last[:1].isupper():
+            if last[:1].isupper() and last not in _NN_NOT_MODULES:
                 return last
     return None
+
+
+def is_leaf_layer(cls: str) -> bool:
+    """A torch.nn building block (not a container, not a loss): a class that assigns
+    these to `self` attributes is itself a module."""
+    return not is_container(cls) and not is_loss_class(cls)
 
 
 def is_container(cls: str) -> bool:
@@ -196,6 +210,14 @@ UNKNOWN_MODE_LOADERS = {
 }
 
 #: calls that return (a view of) their first argument: wrappers share the mode of what they wrap
+#: wrappers that only accept modules (their argument is proved to be one)
+MODULE_WRAPPERS = {
+    "torch.nn.parallel.DistributedDataParallel",
+    "torch.nn.parallel.distributed.DistributedDataParallel",
+    "torch.nn.DataParallel",
+    "torch.nn.parallel.DataParallel",
+    "torch.distributed.fsdp.FullyShardedDataParallel",
+}
 WRAPPERS = {
     "torch.nn.parallel.DistributedDataParallel",
     "torch.nn.parallel.distributed.DistributedDataParallel",
@@ -234,11 +256,31 @@ _METHOD_VERBS = re.compile(
 )
 
 
+_SUBMODULE_NAMES = re.compile(
+    r"^_?(backbone|encoder|decoder|head|heads|neck|stem|trunk|body|features|feature_extractor|classifier|"
+    r"fc|linear|proj|projection|projector|pool|pooler|norm|bn|embed|embedding|embeddings|embedder|"
+    r"layer|layers|block|blocks|stage|stages|conv|model|net|network|module|base_model|transformer|"
+    r"attention|attn|mlp|ffn|lm_head|generator|discriminator|critic|actor|policy|q_net|teacher|student|"
+    r"ema|target|tokenizer_model|vision_model|text_model|image_encoder|text_encoder|vae|unet|rnn|lstm|gru|"
+    r"dropout|drop|dense|out|output_layer|predictor|regressor|bottleneck|adapter)(_?\w*?)?\d*$"
+)
+
+
 def looks_like_submodule(attr: str) -> bool:
     """`backbone`, `fc`, `layer4`, `encoder` (a child module) rather than a method such
-    as `save_pretrained` or `get_classifier`."""
-    return not _METHOD_VERBS.match(attr)
+    as `save_pretrained`, `copy_` or `items`."""
+    return bool(_SUBMODULE_NAMES.match(attr)) and not _METHOD_VERBS.match(attr)
 
+
+#: class names of drivers (trainers, predictors, agents): objects that *use* models
+DRIVER_CLASS = re.compile(
+    r"(Trainer|Runner|Predictor|Evaluator|Engine|Agent|Algorithm|Learner|Pipeline|Inferencer|Estimator|"
+    r"Experiment|Solver|Strategy|Worker|Handler|Service|Server|App|Tester|"
+    r"Validator|Exporter|Callback|Manager|Loop|Launcher|Fitter|Searcher)$"
+)
+#: bases that are never nn.Modules
+NON_MODULE_BASES = ("object", "abc.ABC", "ABC", "typing.Generic", "Generic", "sklearn.", "enum.", "Enum",
+                    "Exception", "dict", "list", "typing.NamedTuple", "NamedTuple", "Protocol", "typing.Protocol")
 
 #: receivers whose `.train()` / `.eval()` are not nn.Module methods (idioms §6)
 NON_MODULE_RECEIVER = re.compile(

@@ -35,6 +35,7 @@ class ModeFact:
     loops: tuple[cst.CSTNode, ...] = ()  # loops active when it was set (outermost first)
     loader: bool = False  # eval mode because a loader (from_pretrained, ...) returns it so
     bn_eval: Optional[cst.CSTNode] = None  # train mode, but BatchNorm layers put back in eval here
+    selected: bool = False  # chosen by a condition (`if training: m.train() else: m.eval()`): deliberate
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,9 @@ class ClassInfo:
     methods: dict[str, cst.FunctionDef] = field(default_factory=dict)
     is_module: bool = False
     is_lightning: bool = False
+    #: "module", "driver" (uses models: trainers, predictors), or "ambiguous" (an unknown
+    #: base class that may well be nn.Module: its own `self.x(...)` calls count as internal)
+    kind: str = "driver"
     sensitive: Optional[bool] = None
     has_bn: Optional[bool] = None
     base_classes: list["ClassInfo"] = field(default_factory=list)

@@ -19,11 +19,11 @@ class MissingEval(Rule):
             fresh = []
             why = None
             for visit in event.visits:
-                if not visit.is_inference or not event.obj.is_module_like:
+                if not visit.is_inference or not event.obj.is_module_like or (visit.target and not event.sensitive):
                     continue
-                kinds = {f.kind for f in visit.modes}
+                kinds = {f.kind for f in visit.modes if not f.selected}
                 if FRESH in kinds and TRAIN not in kinds:
-                    fresh.extend(f for f in visit.modes if f.kind == FRESH)
+                    fresh.extend(f for f in visit.modes if f.kind == FRESH and not f.selected)
                     why = why or visit
             if not fresh:
                 continue

@@ -18,10 +18,10 @@ class StrayTrain(Rule):
         seen: dict = {}
         for event in analysis.forwards:
             for visit in event.visits:
-                if not visit.is_inference or not event.obj.is_module_like:
+                if not visit.is_inference or not event.obj.is_module_like or (visit.target and not event.sensitive):
                     continue
                 for fact in visit.modes:
-                    if fact.kind == TRAIN and fact.node is not None and fact.node not in seen:
+                    if fact.kind == TRAIN and not fact.selected and fact.node is not None and fact.node not in seen:
                         seen[fact.node] = (fact, event, visit)
         for node, (fact, event, visit) in seen.items():
             forward_at = _flow.where(analysis, event.node, visit.stack)

@@ -22,7 +22,7 @@ class EvalNotRestored(Rule):
             for visit in event.visits:
                 if visit.usage != TRAINING or not visit.optimized or not event.obj.is_module_like:
                     continue
-                evals = [f for f in visit.modes if f.kind == EVAL]
+                evals = [f for f in visit.modes if f.kind == EVAL and not f.selected]
                 if evals:
                     facts.extend(evals)
                     hit = hit or visit
