@@ -2,8 +2,7 @@
 
 The real rules are written elsewhere; most tests here use `FakeRule` (EG900), added to
 the registry by the `fake_rule` fixture, so that they exercise the plumbing whatever the
-rules find. Tests of real rule output are marked `real_rules` (and xfail until the
-rules exist) for the lead to extend.
+rules find; the rules' own behaviour is tested by the fixtures (tests/test_fixtures.py).
 """
 from __future__ import annotations
 
@@ -30,7 +29,6 @@ PARENT_PID = os.getpid()
 needs_fork = pytest.mark.skipif(
     multiprocessing.get_start_method() != "fork", reason="worker processes must inherit the test-only rule"
 )
-real_rules = pytest.mark.xfail(reason="rules not implemented yet", strict=False)
 
 
 class FakeRule(Rule):
@@ -400,7 +398,6 @@ def test_a_closed_pipe_is_not_an_error(tmp_path: Path, fmt: str) -> None:
 # real rules (extend once the rules exist)
 
 
-@real_rules
 def test_real_rule_bare_model_eval_exits_1(cwd: Path) -> None:
     write(cwd / "t.py", "import torch\nmodel = torch.nn.Linear(2, 2)\nmodel.eval\n")
     result = invoke("check", "-j1", "--select", "EG006", "--output-format", "concise", "t.py")
