@@ -156,6 +156,13 @@ class Heap:
             return True
         return any(self.objects[x].optimized is not None for x in (*self.ancestors(oid), *self.descendants(oid)))
 
+    def part_of_trained(self, oid: int) -> bool:
+        """It, an ancestor, or a sibling part of an ancestor goes to an optimizer: the
+        object is part of a model being trained (not a separate teacher/target network)."""
+        if self.optimized_above(oid):
+            return True
+        return any(self.optimized_near(a) for a in self.ancestors(oid))
+
     def optimized_above(self, oid: int) -> bool:
         if self.objects[oid].optimized is not None:
             return True

@@ -13,7 +13,7 @@ from typing import Optional, Union
 import libcst as cst
 
 from evalguard.analysis import knowledge as K
-from evalguard.analysis.names import ImportTable, dotted
+from evalguard.analysis.names import ImportTable, code_of, dotted
 from evalguard.analysis.values import ClassInfo
 
 FunctionNode = cst.FunctionDef
@@ -52,6 +52,8 @@ class FileIndex:
     bare_grad_contexts: list[tuple[cst.WithItem, str]] = field(default_factory=list)
     dropout_calls: list[DropoutCall] = field(default_factory=list)
     volatile_calls: list[cst.Call] = field(default_factory=list)
+    #: `self.train()` inside a method of a class (kept with the class and method name)
+    self_train_calls: list[tuple[cst.Call, ClassInfo, str]] = field(default_factory=list)
     has_optimizer_step: bool = False
 
     def qualify(self, node: cst.BaseExpression) -> Optional[str]:
@@ -123,6 +125,10 @@ class _Indexer(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        if (isinstance(func, cst.Attribute) and func.attr.value == "train" and isinstance(func.value, cst.Name)
+                and func.value.value == "self" and self.class_stack and self.func_stack
+                and (not node.args or constant(node.args[0].value) is True)):
+            self.index.self_train_calls.append((node, self.class_stack[-1], self.func_stack[-1].name.value))
         if isinstance(func, cst.Name):
             self.index.called_names.add(func.value)
         elif isinstance(func, cst.Attribute):
@@ -354,6 +360,10 @@ def call_traits(qual: str, node: cst.Call) -> tuple[Optional[bool], Optional[boo
         return K.nn_traits(cls, kwargs, positional)
     builder = K.torchvision_builder(qual)
     if builder is not None:
+        norm = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "norm_layer"), None)
+        if norm is not None:  # resnet50(norm_layer=FrozenBatchNorm2d) / nn.GroupNorm ...
+            text = code_of(norm, 200)
+            return True, ("BatchNorm" in text and "Frozen" not in text)
         return True, K.torchvision_has_bn(builder)
     if qual in ("timm.create_model", "timm.models.create_model"):
         name = _const_or_none(node.args[0].value) if node.args and node.args[0].keyword is None else None

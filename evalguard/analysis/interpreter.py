@@ -286,7 +286,8 @@ class Interpreter:
     def _attr_assignment_effect(self, oid: int, attr: str, value: Value, state: State, node: cst.CSTNode) -> None:
         """`model.bn1 = FrozenBatchNorm2d(...)`, `bn.track_running_stats = False`."""
         stmt = self.frame.stmt or node
-        if attr == "track_running_stats" and isinstance(value, Const) and value.value is False:
+        if (attr == "track_running_stats" and isinstance(value, Const) and value.value is False) or \
+                (attr == "momentum" and isinstance(value, Const) and value.value == 0):
             self.heap.objects[oid].bn_safe = f"`{code_of(stmt)}`"
         for vid in object_ids(value):
             if "FrozenBatchNorm" in self.heap.objects[vid].ext_class:
@@ -299,7 +300,7 @@ class Interpreter:
         const = value.value if isinstance(value, Const) else NOT_CONSTANT
         if attr == "requires_grad" and const is False:
             self.heap.freeze(state, members.obj, FreezeFact(stmt, code_of(stmt), bool(self._member_guards())))
-        elif attr == "track_running_stats" and const is False:
+        elif (attr == "track_running_stats" and const is False) or (attr == "momentum" and const == 0):
             self.heap.objects[members.obj].bn_safe = f"`{code_of(stmt)}`"
         elif attr == "training" and const is False and members.kind == "modules":
             self._member_mode(members, stmt, state)
@@ -1383,7 +1384,7 @@ class Interpreter:
         kind = usage.kind
         grad_off = all(g.kind == OFF for g in grads) or managed_grad
         target = False
-        if grad_off and kind in (U.TRAINING, U.GRADIENT) and self.heap.optimized_above(oid):
+        if grad_off and kind in (U.TRAINING, U.GRADIENT) and self.heap.part_of_trained(oid):
             # its output feeds a loss, but no graph is built: the frozen part of a model
             # being trained (`with no_grad(): feats = model.backbone(x)`), see EG004
             self.heap.freeze(state, oid, FreezeFact(node, f"`{code_of(node)}` runs under no_grad in a training step"))
@@ -1448,6 +1449,28 @@ class Interpreter:
             return out or self.heap.mode(state, oid)
         return self.heap.mode(state, oid)
 
+    def _left_out_of_optimizer(self, oid: int, state: State) -> dict[int, FreezeFact]:
+        """When only some parts of a trained model go to the optimizer, the others are
+        frozen: the known child modules left out, or else the model itself ("the rest")."""
+        heap = self.heap
+        if not self.optimizers_seen or heap.optimized_above(oid):
+            return {}
+        optimized = [d for d in heap.descendants(oid) if heap.objects[d].optimized is not None]
+        if not optimized:
+            return {}
+        opt = heap.objects[optimized[0]].optimized
+        fact = FreezeFact(opt, f"only `{heap.objects[optimized[0]].name}` is given to the optimizer (`{code_of(opt)}`)", True)
+        keep = set(optimized)
+        for d in optimized:
+            keep |= set(heap.ancestors(d))
+        info = heap.objects[oid]
+        current = [c for attr, c in info.children.items() if (oid, attr) not in state.attrs]  # not replaced since
+        children = [c for c in (*current, *info.contains) if heap.objects[c].is_module_like]
+        left = {c: fact for c in children if c not in keep and not any(a in optimized for a in heap.ancestors(c))}
+        if left:
+            return left
+        return {oid: fact}
+
     def _relative_name(self, part: int, root: int, receiver: str) -> str:
         """`model.backbone` for the child `backbone` of the object called as `model`."""
         path: list[str] = []
@@ -1462,17 +1485,12 @@ class Interpreter:
 
     def _frozen_parts(self, oid: int, state: State, receiver: str) -> tuple[FrozenPart, ...]:
         parts: list[FrozenPart] = []
+        left_out = self._left_out_of_optimizer(oid, state)
         candidates = [oid, *self.heap.descendants(oid)]
         for part in candidates:
-            freezes = state.frozen.get(part, frozenset())
-            if part == oid:
-                freezes = self.heap.frozen(state, oid)
-                if not freezes and not self.heap.optimized_above(oid) and self.optimizers_seen:
-                    below = [d for d in self.heap.descendants(oid) if self.heap.objects[d].optimized is not None]
-                    if below:
-                        opt = self.heap.objects[below[0]].optimized
-                        freezes = frozenset({FreezeFact(opt, f"only `{self.heap.objects[below[0]].name}` is given to "
-                                                             f"the optimizer (`{code_of(opt)}`)", True)})
+            freezes = self.heap.frozen(state, oid) if part == oid else state.frozen.get(part, frozenset())
+            if part in left_out:
+                freezes = freezes | {left_out[part]}
             if not freezes:
                 continue
             if self.heap.bn_safe(part):

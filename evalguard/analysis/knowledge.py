@@ -337,4 +337,4 @@ def is_inference_loader_name(text: str) -> bool:
 #: methods on a forward's result that show it is used as a prediction
 PREDICTION_METHODS = {"argmax", "argmin", "topk", "numpy", "tolist", "argsort"}
 #: ... and calls that take it as a prediction
-PREDICTION_CALLS = re.compile(r"(^|\.)(argmax|topk|save_image|imsave|imwrite|save)$")
+PREDICTION_CALLS = re.compile(r"^(argmax|topk|save_image|imsave|imwrite|save|savetxt|savez|writerow|writerows|to_csv)$")

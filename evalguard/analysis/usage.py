@@ -44,6 +44,7 @@ class _Stmt:
     node: cst.CSTNode
     targets: set[str]
     reads: set[str]  # names read outside barriers
+    all_reads: set[str]  # every name read (a prediction may sit behind `.numpy()`)
     collects: set[str]  # receivers of .append(tainted) etc. (filled per query)
     backward_reads: list[tuple[cst.Call, set[str]]]
     returns: bool
@@ -51,15 +52,14 @@ class _Stmt:
 
 
 class _NameReader(cst.CSTVisitor):
-    """Names an expression reads, ignoring those behind a barrier (`x.detach()`)."""
+    """Names an expression reads, ignoring (with `barriers`) those behind `x.detach()`."""
 
-    def __init__(self) -> None:
+    def __init__(self, barriers: bool = True) -> None:
         self.names: set[str] = set()
+        self.barriers = barriers
 
     def visit_Attribute(self, node: cst.Attribute) -> Optional[bool]:
-        if node.attr.value in _BARRIERS:
-            return False
-        return True
+        return not (self.barriers and node.attr.value in _BARRIERS)
 
     def visit_Name(self, node: cst.Name) -> None:
         self.names.add(node.value)
@@ -68,10 +68,10 @@ class _NameReader(cst.CSTVisitor):
         return False
 
 
-def read_names(node: Optional[cst.CSTNode]) -> set[str]:
+def read_names(node: Optional[cst.CSTNode], barriers: bool = True) -> set[str]:
     if node is None:
         return set()
-    reader = _NameReader()
+    reader = _NameReader(barriers)
     node.visit(reader)
     return reader.names
 
@@ -150,7 +150,8 @@ class _StatementCollector(cst.CSTVisitor):
     def _header(self, node: cst.CSTNode, expr: cst.BaseExpression, targets: Optional[set[str]] = None) -> None:
         finder = _BackwardFinder()
         expr.visit(finder)
-        self.stmts.append(_Stmt(node, targets or set(), read_names(expr), set(), finder.found, False, tuple(self.ifs)))
+        self.stmts.append(_Stmt(node, targets or set(), read_names(expr), read_names(expr, False), set(),
+                                finder.found, False, tuple(self.ifs)))
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         for small in node.body:
@@ -172,7 +173,8 @@ class _StatementCollector(cst.CSTVisitor):
             reads = read_names(value)
             if isinstance(small, cst.AugAssign):
                 reads |= targets
-            self.stmts.append(_Stmt(small, targets, reads, set(), finder.found, returns, tuple(self.ifs)))
+            self.stmts.append(_Stmt(small, targets, reads, read_names(value, False), set(), finder.found, returns,
+                                    tuple(self.ifs)))
 
 
 class _Contains(cst.CSTVisitor):
@@ -212,9 +214,13 @@ class _PredictionUse(cst.CSTVisitor):
             if method in ("argmax", "max", "topk") and isinstance(func.value, cst.Name) and func.value.value == "torch":
                 if node.args and self._uses(node.args[0].value):
                     self.found = True
+        # results written out: torch.save(preds, ...), np.save(path, out), writer.writerows(rows)
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if K.PREDICTION_CALLS.search(name) and any(self._uses(a.value) for a in node.args):
+            self.found = True
 
     def _uses(self, expr: cst.CSTNode) -> bool:
-        return contains(expr, self.forward) or bool(read_names(expr) & self.names)
+        return contains(expr, self.forward) or bool(read_names(expr, False) & self.names)
 
 
 class ScopeUsage:
@@ -308,7 +314,7 @@ class ScopeUsage:
     def _predicts(self, forward: cst.Call, tainted: set[str]) -> bool:
         finder = _PredictionUse(tainted, forward)
         for s in self.stmts:
-            if s.reads & tainted or contains(s.node, forward):
+            if s.all_reads & tainted or contains(s.node, forward):
                 s.node.visit(finder)
                 if finder.found:
                     return True

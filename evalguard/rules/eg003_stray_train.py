@@ -6,7 +6,7 @@ from typing import Iterator
 
 from evalguard.analysis import TRAIN, FileAnalysis, code_of
 from evalguard.rules import _flow
-from evalguard.rules.base import Finding, Rule
+from evalguard.rules.base import ERROR, WARNING, Finding, Rule
 
 
 class StrayTrain(Rule):
@@ -23,6 +23,7 @@ class StrayTrain(Rule):
                 for fact in visit.modes:
                     if fact.kind == TRAIN and not fact.selected and fact.node is not None and fact.node not in seen:
                         seen[fact.node] = (fact, event, visit)
+        yield from self._lightning_hooks(analysis)
         for node, (fact, event, visit) in seen.items():
             forward_at = _flow.where(analysis, event.node, visit.stack)
             message = (
@@ -35,5 +36,24 @@ class StrayTrain(Rule):
             related += _flow.visit_related(analysis, visit, message)
             yield Finding(node, message, _flow.severity(event), related)
 
+
+    @staticmethod
+    def _lightning_hooks(analysis: FileAnalysis) -> Iterator[Finding]:
+        """Lightning runs validation/test/predict steps in eval mode; a `self.train()` in
+        one of them switches the model back for the rest of the loop."""
+        for node, cls, method in analysis.index.self_train_calls:
+            if cls.is_lightning and method in _LIGHTNING_EVAL_HOOKS:
+                yield Finding(
+                    node,
+                    f"`self.train()` inside `{method}()`: Lightning put the model in eval mode for this loop, and "
+                    "this switches it back, so this and every later step of the loop run with Dropout active and "
+                    "BatchNorm in training mode. Remove it (Lightning restores training mode after the loop).",
+                    ERROR if cls.sensitive else WARNING,
+                )
+
+
+_LIGHTNING_EVAL_HOOKS = {"validation_step", "test_step", "predict_step", "on_validation_batch_start",
+                         "on_test_batch_start", "on_predict_batch_start", "on_validation_epoch_start",
+                         "on_test_epoch_start", "on_predict_epoch_start"}
 
 RULE = StrayTrain()
