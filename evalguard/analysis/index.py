@@ -14,6 +14,7 @@ import libcst as cst
 
 from evalguard.analysis import knowledge as K
 from evalguard.analysis.names import ImportTable, code_of, dotted
+from evalguard.analysis.walk import children, prune_scopes, walk
 from evalguard.analysis.values import ClassInfo
 
 FunctionNode = cst.FunctionDef
@@ -61,103 +62,96 @@ class FileIndex:
         return self.imports.qualify(name) if name else None
 
 
-class _Indexer(cst.CSTVisitor):
+class _Indexer:
+    """One recursive pass with the class / function / `if` context each node needs."""
+
     def __init__(self) -> None:
         self.index = FileIndex()
-        self.class_stack: list[ClassInfo] = []
-        self.func_stack: list[FunctionNode] = []
-        self.guard_stack: list[tuple[cst.CSTNode, cst.BaseExpression]] = []
+        self.calls: list[tuple[cst.Call, Optional[ClassInfo], Optional[FunctionNode], tuple]] = []
+        self.with_items: list[cst.WithItem] = []
 
-    # imports and scopes ------------------------------------------------------------
-    def visit_Import(self, node: cst.Import) -> None:
-        self.index.imports.add(node)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        self.index.imports.add(node)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        bases = [dotted(arg.value) or "" for arg in node.bases if arg.keyword is None]
-        info = ClassInfo(node.name.value, node, bases)
-        if not self.class_stack and not self.func_stack:
-            self.index.classes.setdefault(info.name, info)
-        self.class_stack.append(info)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.class_stack.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        idx = self.index
-        idx.all_functions.append(node)
-        idx.parent_function[node] = self.func_stack[-1] if self.func_stack else None
-        if self.class_stack and not self.func_stack and self._directly_in_class(node):
-            cls = self.class_stack[-1]
-            cls.methods.setdefault(node.name.value, node)
-            idx.class_of_function[node] = cls
-        elif not self.class_stack and not self.func_stack:
-            idx.functions.setdefault(node.name.value, node)
-        self.func_stack.append(node)
-
-    def _directly_in_class(self, node: cst.FunctionDef) -> bool:
-        body = self.class_stack[-1].node.body
-        return isinstance(body, cst.IndentedBlock) and any(stmt is node for stmt in body.body)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.func_stack.pop()
-
-    def visit_If(self, node: cst.If) -> None:
-        self.guard_stack.append((node.body, node.test))
-
-    def leave_If(self, original_node: cst.If) -> None:
-        self.guard_stack.pop()
-
-    # candidates ----------------------------------------------------------------------
-    def visit_Expr(self, node: cst.Expr) -> None:
-        value = node.value
-        if isinstance(value, cst.Attribute) and value.attr.value in ("eval", "train"):
-            self.index.bare_mode_attrs.append(value)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        item = node.item
-        if isinstance(item, (cst.Name, cst.Attribute)):
-            qual = self.index.qualify(item)
+    def run(self, module: cst.Module) -> FileIndex:
+        self.visit(module, None, None, ())
+        for item in self.with_items:
+            qual = self.index.qualify(item.item)
             if qual in K.GRAD_CONTEXT_CLASSES:
-                self.index.bare_grad_contexts.append((node, qual))
+                self.index.bare_grad_contexts.append((item, qual))
+        for call, cls, func, guards in self.calls:
+            self._call(call, cls, func, guards)
+        return self.index
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit(self, node: cst.CSTNode, cls: Optional[ClassInfo], func: Optional[FunctionNode], guards: tuple) -> None:
+        idx = self.index
+        if isinstance(node, cst.ClassDef):
+            bases = [dotted(arg.value) or "" for arg in node.bases if arg.keyword is None]
+            info = ClassInfo(node.name.value, node, bases)
+            if cls is None and func is None:
+                idx.classes.setdefault(info.name, info)
+            for child in children(node):
+                self.visit(child, info, None, ())
+            return
+        if isinstance(node, cst.FunctionDef):
+            idx.all_functions.append(node)
+            idx.parent_function[node] = func
+            if cls is not None and func is None:
+                cls.methods.setdefault(node.name.value, node)
+                idx.class_of_function[node] = cls
+            elif cls is None and func is None:
+                idx.functions.setdefault(node.name.value, node)
+            for child in children(node):
+                self.visit(child, cls, node, ())
+            return
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            idx.imports.add(node)
+            return
+        if isinstance(node, cst.If):
+            self.visit(node.test, cls, func, guards)
+            self.visit(node.body, cls, func, guards + (node.test,))
+            if node.orelse is not None:
+                self.visit(node.orelse, cls, func, guards)
+            return
+        if isinstance(node, cst.Expr):
+            value = node.value
+            if isinstance(value, cst.Attribute) and value.attr.value in ("eval", "train"):
+                idx.bare_mode_attrs.append(value)
+        elif isinstance(node, cst.WithItem):
+            if isinstance(node.item, (cst.Name, cst.Attribute)):
+                self.with_items.append(node)
+        elif isinstance(node, cst.Call):
+            self.calls.append((node, cls, func, guards))
+        for child in children(node):
+            self.visit(child, cls, func, guards)
+
+    def _call(self, node: cst.Call, cls: Optional[ClassInfo], function: Optional[FunctionNode], guards: tuple) -> None:
+        idx = self.index
         func = node.func
         if (isinstance(func, cst.Attribute) and func.attr.value == "train" and isinstance(func.value, cst.Name)
-                and func.value.value == "self" and self.class_stack and self.func_stack
+                and func.value.value == "self" and cls is not None and function is not None
                 and (not node.args or constant(node.args[0].value) is True)):
-            self.index.self_train_calls.append((node, self.class_stack[-1], self.func_stack[-1].name.value))
+            idx.self_train_calls.append((node, cls, function.name.value))
         if isinstance(func, cst.Name):
-            self.index.called_names.add(func.value)
+            idx.called_names.add(func.value)
         elif isinstance(func, cst.Attribute):
-            self.index.called_names.add(func.attr.value)
+            idx.called_names.add(func.attr.value)
             if func.attr.value == "step":
                 recv = dotted(func.value) or ""
                 if re.search(r"(opt|scaler|accelerator)", recv, re.I):
-                    self.index.has_optimizer_step = True
-        qual = self.index.qualify(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+                    idx.has_optimizer_step = True
+        qual = idx.qualify(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
         if qual is None:
             return
         last = qual.rsplit(".", 1)[-1]
         if qual.startswith("torch.nn.functional.") and (last in DROPOUT_FUNCS or last == SDPA):
-            guards = tuple(test for _, test in self.guard_stack)
-            self.index.dropout_calls.append(
-                DropoutCall(node, last, self.func_stack[-1] if self.func_stack else None,
-                            self.class_stack[-1] if self.class_stack else None, guards)
-            )
+            idx.dropout_calls.append(DropoutCall(node, last, function, cls, guards))
         elif qual in ("torch.autograd.Variable", "torch.autograd.variable.Variable", "torch.Variable"):
             for arg in node.args:
                 if arg.keyword is not None and arg.keyword.value == "volatile":
                     if not (isinstance(arg.value, cst.Name) and arg.value.value in ("False", "None")):
-                        self.index.volatile_calls.append(node)
+                        idx.volatile_calls.append(node)
 
 
 def build_index(module: cst.Module) -> FileIndex:
-    indexer = _Indexer()
-    module.visit(indexer)
-    index = indexer.index
+    index = _Indexer().run(module)
     _resolve_classes(index)
     return index
 
@@ -199,55 +193,47 @@ def _is_module_class(info: ClassInfo, index: FileIndex, seen: set[str]) -> bool:
     return "forward" in info.methods and any(b for b in info.bases)
 
 
-class _ModuleEvidence(cst.CSTVisitor):
-    """Signs inside a class body that it is an nn.Module whatever its (unknown) base:
-    `self.training`, `self.parameters()`, `self.register_buffer(...)`, or torch.nn layers
-    assigned to `self` attributes."""
+_SELF_MODULE_METHODS = {"parameters", "named_parameters", "register_buffer", "register_module", "add_module",
+                       "register_parameter", "modules", "children", "named_modules", "buffers"}
 
-    _SELF_METHODS = {"parameters", "named_parameters", "register_buffer", "register_module", "add_module",
-                     "register_parameter", "modules", "children", "named_modules", "buffers"}
 
-    def __init__(self, index: FileIndex, own_methods: set[str]) -> None:
-        self.index = index
-        self.own = own_methods
-        self.found = False
+def _class_body_nodes(info: ClassInfo):
+    """Every node of the class body, not descending into nested classes."""
+    body = info.node.body
+    for stmt in body.body if isinstance(body, cst.IndentedBlock) else ():
+        yield from walk(stmt, prune=lambda n: isinstance(n, cst.ClassDef))
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> Optional[bool]:
-        return not self.found and None
 
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node.attr.value == "training" and isinstance(node.value, cst.Name) and node.value.value == "self":
-            self.found = True
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
-            name = func.attr.value
-            if name in self._SELF_METHODS or (name in ("eval", "train") and name not in self.own):
-                self.found = True
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        value = node.value
-        if not isinstance(value, cst.Call) or not isinstance(value.func, (cst.Name, cst.Attribute)):
-            return
-        if not any(isinstance(t.target, cst.Attribute) and isinstance(t.target.value, cst.Name)
-                   and t.target.value.value == "self" for t in node.targets):
-            return
-        qual = self.index.qualify(value.func) or ""
-        cls = K.nn_class(qual)
-        if cls is not None and K.is_leaf_layer(cls):
-            self.found = True
+def _is_self(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "self"
 
 
 def _has_module_evidence(info: ClassInfo, index: FileIndex) -> bool:
-    if any((index.imports.qualify(b) or b).startswith(K.NON_MODULE_BASES) for b in info.bases) and info.bases:
-        if all((index.imports.qualify(b) or b).startswith(K.NON_MODULE_BASES) for b in info.bases):
-            return False
-    scan = _ModuleEvidence(index, set(info.methods))
-    body = info.node.body
-    for stmt in body.body if isinstance(body, cst.IndentedBlock) else ():
-        stmt.visit(scan)
-    return scan.found
+    """Signs inside a class body that it is an nn.Module whatever its (unknown) base:
+    `self.training`, `self.parameters()`, `self.register_buffer(...)`, or torch.nn layers
+    assigned to `self` attributes."""
+    if info.bases and all((index.imports.qualify(b) or b).startswith(K.NON_MODULE_BASES) for b in info.bases):
+        return False
+    own = set(info.methods)
+    for node in _class_body_nodes(info):
+        if isinstance(node, cst.Attribute):
+            if node.attr.value == "training" and _is_self(node.value):
+                return True
+        elif isinstance(node, cst.Call):
+            func = node.func
+            if isinstance(func, cst.Attribute) and _is_self(func.value):
+                name = func.attr.value
+                if name in _SELF_MODULE_METHODS or (name in ("eval", "train") and name not in own):
+                    return True
+        elif isinstance(node, cst.Assign):
+            value = node.value
+            if not isinstance(value, cst.Call) or not isinstance(value.func, (cst.Name, cst.Attribute)):
+                continue
+            if any(isinstance(t.target, cst.Attribute) and _is_self(t.target.value) for t in node.targets):
+                cls = K.nn_class(index.qualify(value.func) or "")
+                if cls is not None and K.is_leaf_layer(cls):
+                    return True
+    return False
 
 
 def _driver_or_ambiguous(info: ClassInfo, index: FileIndex) -> str:
@@ -281,43 +267,40 @@ def _is_lightning(info: ClassInfo, index: FileIndex, seen: set[str]) -> bool:
     return False
 
 
-class _TraitScanner(cst.CSTVisitor):
-    """Finds the layers a class builds: mode-sensitive ones and BatchNorm."""
+def _merge(a: Optional[bool], b: Optional[bool]) -> Optional[bool]:
+    """Or over three values: True wins, then unknown (None), then False."""
+    if a or b:
+        return True
+    if a is None or b is None:
+        return None
+    return False
 
-    def __init__(self, index: FileIndex, seen: set[str]):
-        self.index = index
-        self.seen = seen
-        self.sensitive: Optional[bool] = False
-        self.has_bn: Optional[bool] = False
 
-    def _mark(self, sensitive: Optional[bool], bn: Optional[bool]) -> None:
-        if sensitive:
-            self.sensitive = True
-        elif sensitive is None and self.sensitive is False:
-            self.sensitive = None
-        if bn:
-            self.has_bn = True
-        elif bn is None and self.has_bn is False:
-            self.has_bn = None
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node.attr.value == "training" and isinstance(node.value, cst.Name) and node.value.value == "self":
-            self._mark(True, False)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        name = dotted(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+def _scan_traits(info: ClassInfo, index: FileIndex, seen: set[str]) -> tuple[Optional[bool], Optional[bool]]:
+    """The layers a class builds: (mode-sensitive?, BatchNorm?)."""
+    sensitive: Optional[bool] = False
+    has_bn: Optional[bool] = False
+    for node in _class_body_nodes(info):
+        if isinstance(node, cst.Attribute):
+            if node.attr.value == "training" and _is_self(node.value):
+                sensitive = True
+            continue
+        if not isinstance(node, cst.Call):
+            continue
+        name = dotted(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
         if not name:
-            return
-        if name in self.index.classes:
-            other = self.index.classes[name]
+            continue
+        if name in index.classes:
+            other = index.classes[name]
             if other.is_module:
-                self._mark(*_class_traits(other, self.index, self.seen))
-            return
-        qual = self.index.imports.qualify(name)
-        if not qual:
-            return
-        self._mark(*call_traits(qual, node))
+                s, b = _class_traits(other, index, seen)
+                sensitive, has_bn = _merge(sensitive, s), _merge(has_bn, b)
+            continue
+        qual = index.imports.qualify(name)
+        if qual:
+            s, b = call_traits(qual, node)
+            sensitive, has_bn = _merge(sensitive, s), _merge(has_bn, b)
+    return sensitive, has_bn
 
 
 def constant(node: cst.BaseExpression) -> object:
@@ -382,20 +365,19 @@ def _const_or_none(node: cst.BaseExpression) -> object:
 
 
 def _class_traits(info: ClassInfo, index: FileIndex, seen: set[str]) -> tuple[Optional[bool], Optional[bool]]:
-    if info.name in seen:
+    """Memoised per class (`info.traits_done`); `seen` breaks cycles."""
+    if info.traits_done or info.name in seen:
         return info.sensitive, info.has_bn
     seen.add(info.name)
-    scanner = _TraitScanner(index, seen)
-    info.node.visit(scanner)
-    sensitive, has_bn = scanner.sensitive, scanner.has_bn
+    sensitive, has_bn = _scan_traits(info, index, seen)
     for base in info.base_classes:
         s, b = _class_traits(base, index, seen)
-        sensitive = True if (sensitive or s) else (None if (sensitive is None or s is None) else False)
-        has_bn = True if (has_bn or b) else (None if (has_bn is None or b is None) else False)
+        sensitive, has_bn = _merge(sensitive, s), _merge(has_bn, b)
     external_bases = [b for b in info.bases if b not in index.classes]
     if any(not (index.imports.qualify(b) or b).startswith("torch.nn.") for b in external_bases):
         # an unknown base class may add layers of its own
         sensitive = True if sensitive else None
         has_bn = True if has_bn else None
     info.sensitive, info.has_bn = sensitive, has_bn
+    info.traits_done = True
     return sensitive, has_bn

@@ -25,6 +25,7 @@ from evalguard.analysis.events import ForwardEvent, FrozenPart, Visit
 from evalguard.analysis.heap import Heap
 from evalguard.analysis.index import NOT_CONSTANT, FileIndex, constant
 from evalguard.analysis.names import code_of, dotted
+from evalguard.analysis.walk import children, contains, prune_scopes, walk
 from evalguard.analysis.values import (
     EVAL,
     FRESH,
@@ -312,7 +313,7 @@ class Interpreter:
         """The `if`s inside the innermost loop (a condition on which members it acts)."""
         frame = self.frame
         loop = frame.loops[-1] if frame.loops else None
-        return [i for i in frame.ifs if loop is None or U.contains(loop, i)]
+        return [i for i in frame.ifs if loop is None or contains(loop, i)]
 
     def _member_mode(self, members: Members, node: cst.CSTNode, state: State) -> None:
         """`m.eval()` on the members of a model: BatchNorm layers only (under an
@@ -728,7 +729,7 @@ class Interpreter:
         return UNKNOWN_VALUE
 
     def eval_children(self, node: cst.CSTNode, state: State) -> None:
-        for child in node.children:
+        for child in children(node):
             if isinstance(child, cst.BaseExpression):
                 self.eval(child, state)
             elif isinstance(child, (cst.Lambda, cst.BaseSuite, cst.BaseCompoundStatement)):
@@ -1032,8 +1033,7 @@ class Interpreter:
     def _scan(self, fnode: cst.FunctionDef) -> "_MethodScan":
         found = self.scans.get(fnode)
         if found is None:
-            found = self.scans[fnode] = _MethodScan()
-            fnode.visit(found)
+            found = self.scans[fnode] = _MethodScan.of(fnode)
         return found
 
     # objects ----------------------------------------------------------------------------
@@ -1521,66 +1521,67 @@ def _rooted_at_self(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "self"
 
 
-class _MethodScan(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.mode_change = False
-        self.self_forward = False
+@dataclass
+class _MethodScan:
+    """What a method of a module class does to `self`: changes its mode, calls it."""
 
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in ("train", "eval", "set_training_mode"):
-            if _rooted_at_self(func.value):
-                self.mode_change = True
-        if isinstance(func, cst.Name) and func.value == "self":
-            self.self_forward = True
-        if isinstance(func, cst.Attribute) and func.attr.value == "forward" and _rooted_at_self(func.value):
-            self.self_forward = True
+    mode_change: bool = False
+    self_forward: bool = False
 
-
-class _HelperScan(cst.CSTVisitor):
-    """What a helper given to `module.apply(fn)` does to each submodule."""
-
-    def __init__(self, param: str) -> None:
-        self.param = param
-        self.effects: set[str] = set()
-        self.bn_guard = 0
-
-    def visit_If(self, node: cst.If) -> None:
-        text = code_of(node.test, 400)
-        if "Norm" in text or "BatchNorm" in text or "bn" in text.lower():
-            self.bn_guard += 1
-
-    def leave_If(self, original_node: cst.If) -> None:
-        text = code_of(original_node.test, 400)
-        if "Norm" in text or "BatchNorm" in text or "bn" in text.lower():
-            self.bn_guard -= 1
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in ("eval", "train") and dotted(func.value) == self.param:
-            if func.attr.value == "eval" or (node.args and constant(node.args[0].value) is False):
-                self.effects.add("bn_eval" if self.bn_guard else "eval")
-        if isinstance(func, cst.Attribute) and func.attr.value == "requires_grad_" and node.args \
-                and constant(node.args[0].value) is False:
-            self.effects.add("freeze")
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for t in node.targets:
-            if isinstance(t.target, cst.Attribute):
-                if t.target.attr.value == "track_running_stats" and constant(node.value) is False:
-                    self.effects.add("bn_safe")
-                if t.target.attr.value == "requires_grad" and constant(node.value) is False:
-                    self.effects.add("freeze")
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value.startswith("FrozenBatchNorm"):
-            self.effects.add("bn_safe")
+    @classmethod
+    def of(cls, fnode: cst.FunctionDef) -> "_MethodScan":
+        scan = cls()
+        for node in walk(fnode.body, prune=prune_scopes):
+            if not isinstance(node, cst.Call):
+                continue
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("train", "eval", "set_training_mode") \
+                    and _rooted_at_self(func.value):
+                scan.mode_change = True
+            if (isinstance(func, cst.Name) and func.value == "self") or (
+                    isinstance(func, cst.Attribute) and func.attr.value == "forward" and _rooted_at_self(func.value)):
+                scan.self_forward = True
+        return scan
 
 
 def _helper_effects(fnode: cst.FunctionDef) -> set[str]:
+    """What a helper given to `module.apply(fn)` does to each submodule: `bn_eval`
+    (BatchNorm layers put in eval), `eval`, `bn_safe` (stats frozen), `freeze`."""
     params = list(fnode.params.params)
     if not params:
         return set()
-    scan = _HelperScan(params[0].name.value)
-    fnode.visit(scan)
-    return scan.effects
+    param = params[0].name.value
+    effects: set[str] = set()
+
+    def scan(node: cst.CSTNode, bn_guard: bool) -> None:
+        if isinstance(node, cst.If):
+            text = code_of(node.test, 400)
+            guard = bn_guard or "Norm" in text or "bn" in text.lower()
+            scan(node.test, bn_guard)
+            scan(node.body, guard)
+            if node.orelse is not None:
+                scan(node.orelse, bn_guard)
+            return
+        if isinstance(node, cst.Call):
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("eval", "train") and dotted(func.value) == param:
+                if func.attr.value == "eval" or (node.args and constant(node.args[0].value) is False):
+                    effects.add("bn_eval" if bn_guard else "eval")
+            if isinstance(func, cst.Attribute) and func.attr.value == "requires_grad_" and node.args \
+                    and constant(node.args[0].value) is False:
+                effects.add("freeze")
+        elif isinstance(node, cst.Assign):
+            for t in node.targets:
+                if isinstance(t.target, cst.Attribute):
+                    attr = t.target.attr.value
+                    if attr in ("track_running_stats", "requires_grad") and constant(node.value) is False:
+                        effects.add("bn_safe" if attr == "track_running_stats" else "freeze")
+                    if attr == "momentum" and constant(node.value) == 0:
+                        effects.add("bn_safe")
+        elif isinstance(node, cst.Name) and node.value.startswith("FrozenBatchNorm"):
+            effects.add("bn_safe")
+        for child in children(node):
+            scan(child, bn_guard)
+
+    scan(fnode.body, False)
+    return effects

@@ -17,6 +17,7 @@ from typing import Iterable, Optional, Union
 import libcst as cst
 
 from evalguard.analysis import knowledge as K
+from evalguard.analysis.walk import children, contains, prune_scopes, walk
 
 TRAINING = "training"  # reaches backward, and the file steps an optimizer
 GRADIENT = "gradient"  # reaches backward, no optimizer step (input gradients, FGSM)
@@ -51,29 +52,23 @@ class _Stmt:
     ifs: tuple[cst.If, ...]
 
 
-class _NameReader(cst.CSTVisitor):
-    """Names an expression reads, ignoring (with `barriers`) those behind `x.detach()`."""
-
-    def __init__(self, barriers: bool = True) -> None:
-        self.names: set[str] = set()
-        self.barriers = barriers
-
-    def visit_Attribute(self, node: cst.Attribute) -> Optional[bool]:
-        return not (self.barriers and node.attr.value in _BARRIERS)
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-
 def read_names(node: Optional[cst.CSTNode], barriers: bool = True) -> set[str]:
+    """Names an expression reads (not attribute names), ignoring with `barriers` those
+    behind `x.detach()`, `x.item()`, `x.data`; lambdas are another scope."""
+    names: set[str] = set()
     if node is None:
-        return set()
-    reader = _NameReader(barriers)
-    node.visit(reader)
-    return reader.names
+        return names
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, cst.Name):
+            names.add(cur.value)
+        elif isinstance(cur, cst.Attribute):
+            if not (barriers and cur.attr.value in _BARRIERS):
+                stack.append(cur.value)
+        elif not isinstance(cur, cst.Lambda):
+            stack.extend(children(cur))
+    return names
 
 
 def _target_names(target: cst.BaseExpression) -> set[str]:
@@ -94,130 +89,108 @@ def _target_names(target: cst.BaseExpression) -> set[str]:
     return set()
 
 
-class _BackwardFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: list[tuple[cst.Call, set[str]]] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
+def _backward_calls(node: cst.CSTNode) -> list[tuple[cst.Call, set[str]]]:
+    """`loss.backward()`, `scaler.scale(loss).backward()`, `accelerator.backward(loss)`,
+    `self.manual_backward(loss)`, with the names that flow into each."""
+    found = []
+    for call in walk(node, prune=lambda n: isinstance(n, cst.Lambda)):
+        if not isinstance(call, cst.Call):
+            continue
+        func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in ("backward", "manual_backward"):
             names = read_names(func.value) if func.attr.value == "backward" else set()
-            for arg in node.args:
+            for arg in call.args:
                 names |= read_names(arg.value)
             # `accelerator.backward(loss)`: the receiver is not the loss
-            if isinstance(func.value, cst.Name) and node.args and func.value.value in ("accelerator", "fabric", "self", "engine"):
-                names = set().union(*(read_names(a.value) for a in node.args))
-            self.found.append((node, names))
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
+            if isinstance(func.value, cst.Name) and call.args and func.value.value in ("accelerator", "fabric", "self", "engine"):
+                names = set().union(*(read_names(a.value) for a in call.args))
+            found.append((call, names))
+    return found
 
 
-class _StatementCollector(cst.CSTVisitor):
-    """The simple statements of one scope (not of nested functions or classes)."""
+class _StatementCollector:
+    """The simple statements of one scope (not of nested functions or classes), each
+    with the `if`s it sits under."""
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
-        self.ifs: list[cst.If] = []
         self.stmts: list[_Stmt] = []
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return node is self.scope
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_If(self, node: cst.If) -> None:
-        self.ifs.append(node)
-        self._header(node, node.test)
-
-    def leave_If(self, original_node: cst.If) -> None:
-        self.ifs.pop()
-
-    def visit_For(self, node: cst.For) -> None:
-        self._header(node, node.iter, _target_names(node.target))
-
-    def visit_While(self, node: cst.While) -> None:
-        self._header(node, node.test)
-
-    def visit_With(self, node: cst.With) -> None:
-        targets: set[str] = set()
-        for item in node.items:
-            if item.asname is not None:
-                targets |= _target_names(item.asname.name)
-        self._header(node, cst.Tuple([cst.Element(i.item) for i in node.items]), targets)
-
-    def _header(self, node: cst.CSTNode, expr: cst.BaseExpression, targets: Optional[set[str]] = None) -> None:
-        finder = _BackwardFinder()
-        expr.visit(finder)
-        self.stmts.append(_Stmt(node, targets or set(), read_names(expr), read_names(expr, False), set(),
-                                finder.found, False, tuple(self.ifs)))
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        for small in node.body:
+    def collect(self, node: cst.CSTNode, ifs: tuple) -> None:
+        if isinstance(node, (cst.ClassDef, cst.Lambda)) or (isinstance(node, cst.FunctionDef) and node is not self.scope):
+            return
+        if isinstance(node, cst.If):
+            self._header(node, node.test, ifs)
+            self.collect(node.body, ifs + (node,))
+            if node.orelse is not None:
+                self.collect(node.orelse, ifs)
+            return
+        if isinstance(node, cst.For):
+            self._header(node, node.iter, ifs, _target_names(node.target))
+        elif isinstance(node, cst.While):
+            self._header(node, node.test, ifs)
+        elif isinstance(node, cst.With):
             targets: set[str] = set()
-            value: Optional[cst.CSTNode] = small
-            returns = False
-            if isinstance(small, cst.Assign):
-                for t in small.targets:
-                    targets |= _target_names(t.target)
-                value = small.value
-            elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-                targets |= _target_names(small.target)
-                value = small.value
-            elif isinstance(small, cst.Return):
-                returns = True
-                value = small.value
-            finder = _BackwardFinder()
-            small.visit(finder)
-            reads = read_names(value)
-            if isinstance(small, cst.AugAssign):
-                reads |= targets
-            self.stmts.append(_Stmt(small, targets, reads, read_names(value, False), set(), finder.found, returns,
-                                    tuple(self.ifs)))
+            for item in node.items:
+                if item.asname is not None:
+                    targets |= _target_names(item.asname.name)
+            self._header(node, cst.Tuple([cst.Element(i.item) for i in node.items]), ifs, targets)
+        elif isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            for small in node.body:
+                self._small(small, ifs)
+            return
+        for child in children(node):
+            if isinstance(child, (cst.BaseSuite, cst.BaseStatement, cst.Else, cst.ExceptHandler, cst.Finally,
+                                  cst.ExceptStarHandler, cst.MatchCase)):
+                self.collect(child, ifs)
+
+    def _header(self, node: cst.CSTNode, expr: cst.BaseExpression, ifs: tuple, targets: Optional[set[str]] = None) -> None:
+        self.stmts.append(_Stmt(node, targets or set(), read_names(expr), read_names(expr, False), set(),
+                                _backward_calls(expr), False, ifs))
+
+    def _small(self, small: cst.BaseSmallStatement, ifs: tuple) -> None:
+        targets: set[str] = set()
+        value: Optional[cst.CSTNode] = small
+        returns = False
+        if isinstance(small, cst.Assign):
+            for t in small.targets:
+                targets |= _target_names(t.target)
+            value = small.value
+        elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+            targets |= _target_names(small.target)
+            value = small.value
+        elif isinstance(small, cst.Return):
+            returns = True
+            value = small.value
+        reads = read_names(value)
+        if isinstance(small, cst.AugAssign):
+            reads |= targets
+        self.stmts.append(_Stmt(small, targets, reads, read_names(value, False), set(), _backward_calls(small),
+                                returns, ifs))
 
 
-class _Contains(cst.CSTVisitor):
-    def __init__(self, target: cst.CSTNode) -> None:
-        self.target = target
-        self.found = False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if node is self.target:
-            self.found = True
-        return not self.found
-
-
-def contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
-    if tree is node:
-        return True
-    finder = _Contains(node)
-    tree.visit(finder)
-    return finder.found
-
-
-class _PredictionUse(cst.CSTVisitor):
+class _PredictionUse:
     """Does an expression use `names` (or the forward call itself) as a prediction?"""
 
     def __init__(self, names: set[str], forward: cst.Call) -> None:
         self.names = names
         self.forward = forward
-        self.found = False
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def found_in(self, node: cst.CSTNode) -> bool:
+        return any(isinstance(n, cst.Call) and self._predicts(n) for n in walk(node, prune=prune_scopes))
+
+    def _predicts(self, node: cst.Call) -> bool:
         func = node.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value
-            if method in K.PREDICTION_METHODS or (method == "max" and node.args):
-                if self._uses(func.value):
-                    self.found = True
+            if (method in K.PREDICTION_METHODS or (method == "max" and node.args)) and self._uses(func.value):
+                return True
             if method in ("argmax", "max", "topk") and isinstance(func.value, cst.Name) and func.value.value == "torch":
                 if node.args and self._uses(node.args[0].value):
-                    self.found = True
+                    return True
         # results written out: torch.save(preds, ...), np.save(path, out), writer.writerows(rows)
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-        if K.PREDICTION_CALLS.search(name) and any(self._uses(a.value) for a in node.args):
-            self.found = True
+        return bool(K.PREDICTION_CALLS.search(name)) and any(self._uses(a.value) for a in node.args)
 
     def _uses(self, expr: cst.CSTNode) -> bool:
         return contains(expr, self.forward) or bool(read_names(expr, False) & self.names)
@@ -228,10 +201,7 @@ class ScopeUsage:
 
     def __init__(self, scope: Scope, file_steps_optimizer: bool) -> None:
         collector = _StatementCollector(scope)
-        if isinstance(scope, cst.FunctionDef):
-            scope.body.visit(collector)
-        else:
-            scope.visit(collector)
+        collector.collect(scope.body if isinstance(scope, cst.FunctionDef) else scope, ())
         self.stmts = collector.stmts
         self.steps = file_steps_optimizer
         self._memo: dict[int, Usage] = {}
@@ -307,25 +277,12 @@ class ScopeUsage:
         if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is forward:
             return any(_LOSS_NAME.search(t) for t in home.targets)
         # sum(l for l in model(images, targets).values())
-        finder = _ValuesOf(forward)
-        node.visit(finder)
-        return finder.found
+        return any(isinstance(n, cst.Attribute) and n.attr.value == "values" and n.value is forward
+                   for n in walk(node, prune=prune_scopes))
 
     def _predicts(self, forward: cst.Call, tainted: set[str]) -> bool:
         finder = _PredictionUse(tainted, forward)
         for s in self.stmts:
-            if s.all_reads & tainted or contains(s.node, forward):
-                s.node.visit(finder)
-                if finder.found:
-                    return True
+            if (s.all_reads & tainted or contains(s.node, forward)) and finder.found_in(s.node):
+                return True
         return False
-
-
-class _ValuesOf(cst.CSTVisitor):
-    def __init__(self, forward: cst.Call) -> None:
-        self.forward = forward
-        self.found = False
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node.attr.value == "values" and node.value is self.forward:
-            self.found = True

@@ -192,6 +192,7 @@ class ClassInfo:
     #: "module", "driver" (uses models: trainers, predictors), or "ambiguous" (an unknown
     #: base class that may well be nn.Module: its own `self.x(...)` calls count as internal)
     kind: str = "driver"
+    traits_done: bool = False
     sensitive: Optional[bool] = None
     has_bn: Optional[bool] = None
     base_classes: list["ClassInfo"] = field(default_factory=list)

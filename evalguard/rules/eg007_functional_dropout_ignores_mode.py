@@ -6,7 +6,7 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from evalguard.analysis import NOT_CONSTANT, DropoutCall, FileAnalysis, code_of, constant
+from evalguard.analysis import NOT_CONSTANT, DropoutCall, FileAnalysis, code_of, constant, walk
 from evalguard.rules.base import ERROR, Finding, Rule
 
 _DEFAULT_OFF = {"alpha_dropout", "feature_alpha_dropout"}  # these default to training=False
@@ -74,21 +74,13 @@ def _argument(node: cst.Call, keyword: str, position: int) -> Optional[cst.BaseE
 
 
 def _mentions_training(node: cst.CSTNode) -> bool:
-    found = False
-
-    class V(cst.CSTVisitor):
-        def visit_Attribute(self, n: cst.Attribute) -> None:
-            nonlocal found
-            if n.attr.value == "training":
-                found = True
-
-        def visit_Name(self, n: cst.Name) -> None:
-            nonlocal found
-            if n.value in ("training", "is_training", "train_mode"):
-                found = True
-
-    node.visit(V())
-    return found
+    """`self.training`, `module.training`, or a `training`/`is_training` flag."""
+    for n in walk(node):
+        if isinstance(n, cst.Attribute) and n.attr.value == "training":
+            return True
+        if isinstance(n, cst.Name) and n.value in ("training", "is_training", "train_mode"):
+            return True
+    return False
 
 
 def _guarded_by_training(call: DropoutCall) -> bool:
@@ -122,18 +114,13 @@ def _ungated(expr: cst.BaseExpression, function: cst.FunctionDef) -> bool:
 
 def _assigned_values(function: cst.FunctionDef, name: str) -> list[cst.BaseExpression]:
     values: list[cst.BaseExpression] = []
-
-    class V(cst.CSTVisitor):
-        def visit_Assign(self, n: cst.Assign) -> None:
-            for t in n.targets:
-                if isinstance(t.target, cst.Name) and t.target.value == name:
-                    values.append(n.value)
-
-        def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
-            if isinstance(n.target, cst.Name) and n.target.value == name and n.value is not None:
+    for n in walk(function.body):
+        if isinstance(n, cst.Assign):
+            if any(isinstance(t.target, cst.Name) and t.target.value == name for t in n.targets):
                 values.append(n.value)
-
-    function.visit(V())
+        elif isinstance(n, cst.AnnAssign) and isinstance(n.target, cst.Name) and n.target.value == name \
+                and n.value is not None:
+            values.append(n.value)
     return values
 
 
