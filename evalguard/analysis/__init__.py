@@ -20,12 +20,12 @@ from evalguard.analysis.index import DropoutCall, FileIndex, build_index, consta
 from evalguard.analysis.interpreter import BudgetExceeded, Interpreter
 from evalguard.analysis.names import code_of, dotted
 from evalguard.analysis.walk import walk
-from evalguard.analysis.values import EVAL, FRESH, OFF, ON, TRAIN, UNKNOWN, FreezeFact, GradFact, ModeFact
+from evalguard.analysis.values import EVAL, FRESH, OFF, ON, TRAIN, UNKNOWN, FreezeFact, GradFact, ModeFact, describe
 
 __all__ = [
     "FileAnalysis", "analyze_module", "ForwardEvent", "Visit", "FrozenPart", "ModeFact", "GradFact", "FreezeFact",
     "DropoutCall", "FRESH", "TRAIN", "EVAL", "UNKNOWN", "ON", "OFF", "code_of", "dotted", "constant",
-    "NOT_CONSTANT", "knowledge", "walk",
+    "NOT_CONSTANT", "knowledge", "walk", "describe",
 ]
 
 

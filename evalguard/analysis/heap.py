@@ -43,11 +43,14 @@ class Heap:
         self.containers: dict[int, set[int]] = {}
 
     # creation ---------------------------------------------------------------------------
-    def new(self, key: tuple, kind: str, name: str, node: Optional[cst.CSTNode], initial: frozenset, **traits) -> int:
-        """The object for allocation site `key`, created on first use."""
+    def new(self, key: tuple, kind: str, name, node: Optional[cst.CSTNode], initial: frozenset, **traits) -> int:
+        """The object for allocation site `key`, created on first use (`name` may be a
+        function that makes it: it is only needed once)."""
         found = self._alloc.get(key)
         if found is not None:
             return found
+        if callable(name):
+            name = name()
         oid = len(self.objects)
         self.objects.append(ObjInfo(oid, kind, name, node, initial, **traits))
         self._alloc[key] = oid

@@ -25,7 +25,7 @@ from evalguard.analysis.events import ForwardEvent, FrozenPart, Visit
 from evalguard.analysis.heap import Heap
 from evalguard.analysis.index import NOT_CONSTANT, FileIndex, constant
 from evalguard.analysis.names import code_of, dotted
-from evalguard.analysis.walk import children, contains, prune_scopes, walk
+from evalguard.analysis.walk import children, contains, is_a, prune_scopes, walk
 from evalguard.analysis.values import (
     EVAL,
     FRESH,
@@ -209,10 +209,10 @@ class Interpreter:
             found = self.usages[scope] = U.ScopeUsage(scope, self.index.has_optimizer_step)
         return found
 
-    def mode_fact(self, kind: str, node: cst.CSTNode, what: str, **extra) -> ModeFact:
+    def mode_fact(self, kind: str, node: cst.CSTNode, what: str = "", **extra) -> ModeFact:
         for f in self.frames:
             if f.mode_call is not None:
-                node, what = f.mode_call, code_of(f.mode_call)
+                node, what = f.mode_call, ""
                 break
         return ModeFact(kind, node, what, self.call_stack(), self.loop_stack(), **extra)
 
@@ -321,7 +321,7 @@ class Interpreter:
         guards = self._member_guards()
         oid = members.obj
         if not guards:
-            self.heap.set_mode(state, oid, frozenset({self.mode_fact(EVAL, node, code_of(node))}))
+            self.heap.set_mode(state, oid, frozenset({self.mode_fact(EVAL, node)}))
             return
         if any("Norm" in code_of(g.test, 400) or "bn" in code_of(g.test, 400).lower() for g in guards):
             current = self.heap.mode(state, oid)
@@ -331,7 +331,7 @@ class Interpreter:
             )
             self.heap.set_mode(state, oid, facts)
             return
-        self.heap.set_mode(state, oid, frozenset({self.mode_fact(UNKNOWN, node, code_of(node))}), weak=True)
+        self.heap.set_mode(state, oid, frozenset({self.mode_fact(UNKNOWN, node)}), weak=True)
 
     def members_method(self, node: cst.Call, members: Members, method: str, args, kwargs, state: State) -> Value:
         if method in ("parameters", "named_parameters"):
@@ -348,7 +348,7 @@ class Interpreter:
             if flag is False:
                 self._member_mode(members, node, state)
             elif flag is not None:
-                self.heap.set_mode(state, members.obj, frozenset({self.mode_fact(UNKNOWN, node, code_of(node))}), weak=True)
+                self.heap.set_mode(state, members.obj, frozenset({self.mode_fact(UNKNOWN, node)}), weak=True)
             return members
         return UNKNOWN_VALUE
 
@@ -621,7 +621,7 @@ class Interpreter:
                     for oid in object_ids(self.eval(arg.value, state)):
                         restores.append((oid, self.heap.mode(state, oid)))
                         kind = EVAL if qual in K.EVAL_MODE_CONTEXTS else TRAIN
-                        self.heap.set_mode(state, oid, frozenset({self.mode_fact(kind, expr, code_of(expr))}))
+                        self.heap.set_mode(state, oid, frozenset({self.mode_fact(kind, expr)}))
                 state.grad = frozenset({GradFact(OFF if qual in K.EVAL_MODE_CONTEXTS else ON, expr)})
                 return None
         value = self.eval(expr, state)
@@ -672,56 +672,56 @@ class Interpreter:
     def eval(self, node: Optional[cst.CSTNode], state: State) -> Value:
         if node is None:
             return UNKNOWN_VALUE
-        if isinstance(node, cst.Name):
+        kind = type(node)  # concrete libcst classes: `is` is exact and much faster than isinstance
+        if kind is cst.Name:
             return self.lookup(node.value, state)
-        if isinstance(node, cst.Attribute):
+        if kind is cst.Attribute:
             return self.eval_attribute(node, state)
-        if isinstance(node, cst.Call):
+        if kind is cst.Call:
             return self.eval_call(node, state)
-        if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
+        if kind is cst.Integer or kind is cst.Float or kind is cst.SimpleString:
             value = constant(node)
             return Const(value) if value is not NOT_CONSTANT else UNKNOWN_VALUE
-        if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
-            return TupleValue(tuple(self.eval(el.value, state) if not isinstance(el, cst.StarredElement)
-                                    else self.eval(el.value, state) for el in node.elements))
-        if isinstance(node, cst.Dict):
+        if kind is cst.Tuple or kind is cst.List or kind is cst.Set:
+            return TupleValue(tuple(self.eval(el.value, state) for el in node.elements))
+        if kind is cst.Dict:
             items = []
             for el in node.elements:
-                if isinstance(el, cst.DictElement):
+                if type(el) is cst.DictElement:
                     self.eval(el.key, state)
                 items.append(self.eval(el.value, state))
             return TupleValue(tuple(items))
-        if isinstance(node, cst.UnaryOperation):
+        if kind is cst.UnaryOperation:
             inner = self.eval(node.expression, state)
-            if isinstance(node.operator, cst.Not) and isinstance(inner, Const):
+            if type(node.operator) is cst.Not and type(inner) is Const:
                 return Const(not inner.value)
             return UNKNOWN_VALUE
-        if isinstance(node, cst.IfExp):
+        if kind is cst.IfExp:
             test = self.eval(node.test, state)
             body = self.eval(node.body, state)
             orelse = self.eval(node.orelse, state)
-            if isinstance(test, Const):
+            if type(test) is Const:
                 return body if test.value else orelse
-            if isinstance(body, GradCtx) or isinstance(orelse, GradCtx):
+            if type(body) is GradCtx or type(orelse) is GradCtx:
                 return GradCtx(UNKNOWN, False)
             return join_values(body, orelse)
-        if isinstance(node, cst.Comparison):
+        if kind is cst.Comparison:
             return self._eval_comparison(node, state)
-        if isinstance(node, cst.BooleanOperation):
+        if kind is cst.BooleanOperation:
             left = self.eval(node.left, state)
             right = self.eval(node.right, state)
-            if isinstance(left, Const) and isinstance(right, Const):
-                if isinstance(node.operator, cst.And):
+            if type(left) is Const and type(right) is Const:
+                if type(node.operator) is cst.And:
                     return Const(left.value and right.value)
                 return Const(left.value or right.value)
             return UNKNOWN_VALUE
-        if isinstance(node, cst.Subscript):
+        if kind is cst.Subscript:
             return self._eval_subscript(node, state)
-        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        if kind is cst.ListComp or kind is cst.SetComp or kind is cst.GeneratorExp or kind is cst.DictComp:
             return self._eval_comprehension(node, state)
-        if isinstance(node, cst.Lambda):
+        if kind is cst.Lambda:
             return UNKNOWN_VALUE
-        if isinstance(node, cst.NamedExpr):
+        if kind is cst.NamedExpr:
             value = self.eval(node.value, state)
             self.assign(node.target, value, state)
             return value
@@ -730,11 +730,9 @@ class Interpreter:
 
     def eval_children(self, node: cst.CSTNode, state: State) -> None:
         for child in children(node):
-            if isinstance(child, cst.BaseExpression):
+            if is_a(child, cst.BaseExpression):
                 self.eval(child, state)
-            elif isinstance(child, (cst.Lambda, cst.BaseSuite, cst.BaseCompoundStatement)):
-                continue
-            else:
+            elif not (is_a(child, cst.BaseSuite) or is_a(child, cst.BaseCompoundStatement)):
                 self.eval_children(child, state)
 
     def _eval_comparison(self, node: cst.Comparison, state: State) -> Value:
@@ -1006,8 +1004,8 @@ class Interpreter:
 
     def instantiate(self, node: cst.Call, cls: ClassInfo, args: list[Value], kwargs: dict[str, Value], state: State) -> Value:
         kind = MODULE if cls.is_module else INSTANCE
-        initial = frozenset({self.mode_fact(FRESH, node, f"{code_of(node.func)}(...)")}) if cls.is_module else frozenset()
-        oid = self.heap.new(("new", node, self.call_stack()), kind, code_of(node.func), node, initial,
+        initial = frozenset({self.mode_fact(FRESH, node)}) if cls.is_module else frozenset()
+        oid = self.heap.new(("new", node, self.call_stack()), kind, lambda: code_of(node.func), node, initial,
                             cls=cls, sensitive=cls.sensitive, has_bn=cls.has_bn, evidence=cls.is_module)
         init = cls.find_method("__init__")
         if init is not None:
@@ -1169,11 +1167,11 @@ class Interpreter:
         if isinstance(flag, Snapshot):
             facts = flag.modes
         elif flag is True:
-            facts = frozenset({self.mode_fact(TRAIN, node, code_of(node))})
+            facts = frozenset({self.mode_fact(TRAIN, node)})
         elif flag is False:
-            facts = frozenset({self.mode_fact(EVAL, node, code_of(node))})
+            facts = frozenset({self.mode_fact(EVAL, node)})
         else:
-            facts = frozenset({self.mode_fact(UNKNOWN, node, code_of(node))})
+            facts = frozenset({self.mode_fact(UNKNOWN, node)})
         self.heap.set_mode(state, oid, facts, weak=weak)
 
     def _apply_helper(self, node: cst.Call, oid: int, fn: Value, state: State) -> None:
@@ -1189,7 +1187,7 @@ class Interpreter:
                 for f in current
             )
             if "eval" in effects:
-                facts = frozenset({self.mode_fact(EVAL, node, code_of(node))})
+                facts = frozenset({self.mode_fact(EVAL, node)})
             self.heap.set_mode(state, oid, facts)
         if "bn_safe" in effects:
             self.heap.objects[oid].bn_safe = f"`{code_of(node)}`"
@@ -1246,7 +1244,7 @@ class Interpreter:
         if qual in K.UNKNOWN_MODE_LOADERS:
             kind = MODULE if qual.startswith(("torch.jit", "torch.hub", "torch.export")) else OPAQUE
             oid = self.heap.new(("new", node, stack), kind, f"{last}(...)", node,
-                                frozenset({self.mode_fact(UNKNOWN, node, code_of(node.func) + "(...)")}))
+                                frozenset({self.mode_fact(UNKNOWN, node)}))
             return Obj(oid)
         made = self._construct_known(node, qual, args, kwargs, stack)
         if made is not None:
@@ -1259,10 +1257,10 @@ class Interpreter:
         self._unknown_call_effect(node, args, kwargs, state, f"{code_of(node.func)}()")
         module_args = any(self.heap.objects[o].is_module_like for v in (*args, *kwargs.values()) for o in object_ids(v))
         if last[:1].isupper() and not module_args:
-            initial = frozenset({self.mode_fact(FRESH, node, f"{code_of(node.func)}(...)")})
+            initial = frozenset({self.mode_fact(FRESH, node)})
         else:
-            initial = frozenset({self.mode_fact(UNKNOWN, node, f"{code_of(node.func)}(...)")})
-        oid = self.heap.new(("new", node, stack), OPAQUE, code_of(node.func), node, initial, ext_class=qual)
+            initial = frozenset({self.mode_fact(UNKNOWN, node)})
+        oid = self.heap.new(("new", node, stack), OPAQUE, lambda: code_of(node.func), node, initial, ext_class=qual)
         return Obj(oid)
 
     def _construct_known(self, node: cst.Call, qual: str, args, kwargs, stack) -> Optional[Value]:
@@ -1274,11 +1272,11 @@ class Interpreter:
             if K.is_loss_class(cls):
                 return Obj(self.heap.new(("new", node, stack), LOSS, cls, node, frozenset()))
             sensitive, has_bn = call_traits(qual, node)
-            fact = self.mode_fact(FRESH, node, f"{code_of(node.func)}(...)")
+            fact = self.mode_fact(FRESH, node)
             # a single layer with no mode-dependent behaviour (Linear, Softmax, Upsample):
             # its mode cannot matter, so its calls are never findings
             stateless = not K.is_container(cls) and sensitive is False and not has_bn
-            oid = self.heap.new(("new", node, stack), MODULE, code_of(node.func), node, frozenset({fact}),
+            oid = self.heap.new(("new", node, stack), MODULE, lambda: code_of(node.func), node, frozenset({fact}),
                                 ext_class=qual, sensitive=sensitive, has_bn=has_bn, evidence=True, managed=stateless)
             if K.is_container(cls):
                 info = self.heap.objects[oid]
@@ -1301,19 +1299,19 @@ class Interpreter:
             sensitive, has_bn = call_traits(qual, node)
             what = f"`{code_of(node.func)}(...)` returns a model in training mode"
             fact = self.mode_fact(FRESH, node, what)
-            return Obj(self.heap.new(("new", node, stack), MODULE, code_of(node.func), node, frozenset({fact}),
+            return Obj(self.heap.new(("new", node, stack), MODULE, lambda: code_of(node.func), node, frozenset({fact}),
                                      ext_class=qual, sensitive=sensitive, has_bn=has_bn, evidence=True))
         if last in ("from_pretrained", "from_config", "from_single_file"):
             owner = qual.rsplit(".", 1)[0]
             mode = K.from_pretrained_mode(owner)
             if mode is None:
-                return Obj(self.heap.new(("new", node, stack), OTHER, code_of(node.func), node, frozenset()))
+                return Obj(self.heap.new(("new", node, stack), OTHER, lambda: code_of(node.func), node, frozenset()))
             if last == "from_config":
                 fact = self.mode_fact(FRESH, node, f"`{code_of(node.func)}(...)` returns a model in training mode")
             else:
                 fact = self.mode_fact(EVAL, node, f"`{code_of(node.func)}(...)` returns the model in eval mode",
                                       loader=True)
-            return Obj(self.heap.new(("new", node, stack), MODULE, code_of(node.func), node, frozenset({fact}),
+            return Obj(self.heap.new(("new", node, stack), MODULE, lambda: code_of(node.func), node, frozenset({fact}),
                                      ext_class=qual, sensitive=True, has_bn=False, evidence=True))
         return None
 
@@ -1336,7 +1334,7 @@ class Interpreter:
         for oid in sources:
             if self.heap.objects[oid].optimized is None:
                 self.heap.objects[oid].optimized = node
-        return Obj(self.heap.new(("new", node, stack), OPTIMIZER, code_of(node.func), node, frozenset()))
+        return Obj(self.heap.new(("new", node, stack), OPTIMIZER, lambda: code_of(node.func), node, frozenset()))
 
     def _copy(self, node: cst.Call, value: Value, state: State) -> Value:
         ids = object_ids(value)

@@ -30,12 +30,26 @@ class ModeFact:
 
     kind: str
     node: Optional[cst.CSTNode]  # the call that set it (constructor, loader, .train(), .eval())
-    what: str  # source text for messages, e.g. "model.train()"
+    what: str = ""  # text for messages when the node's own source does not say it (see `describe`)
     stack: tuple[cst.CSTNode, ...] = ()  # call sites through which `node` ran (outermost first)
     loops: tuple[cst.CSTNode, ...] = ()  # loops active when it was set (outermost first)
     loader: bool = False  # eval mode because a loader (from_pretrained, ...) returns it so
     bn_eval: Optional[cst.CSTNode] = None  # train mode, but BatchNorm layers put back in eval here
     selected: bool = False  # chosen by a condition (`if training: m.train() else: m.eval()`): deliberate
+
+
+def describe(fact: ModeFact) -> str:
+    """How messages name the origin of a mode: `model.train()`, `resnet18(...)`, or the
+    fact's own words (computed only when a message is written)."""
+    if fact.what:
+        return fact.what
+    if fact.node is None:
+        return "its origin"
+    from evalguard.analysis.names import code_of
+
+    if isinstance(fact.node, cst.Call) and fact.kind in (FRESH, UNKNOWN):
+        return f"{code_of(fact.node.func)}(...)"
+    return code_of(fact.node)
 
 
 @dataclass(frozen=True)

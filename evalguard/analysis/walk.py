@@ -31,15 +31,39 @@ def _fields(kind: type) -> tuple[str, ...]:
     return found
 
 
+_IS_NODE: dict[type, bool] = {}
+
+
+def is_node(value: object) -> bool:
+    """isinstance(value, CSTNode), cached per type (libcst's ABC checks are slow)."""
+    kind = type(value)
+    found = _IS_NODE.get(kind)
+    if found is None:
+        found = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+    return found
+
+
+def is_a(value: object, base: type) -> bool:
+    """isinstance against a libcst base class, cached per (type, base)."""
+    key = (type(value), base)
+    found = _IS_A.get(key)
+    if found is None:
+        found = _IS_A[key] = issubclass(type(value), base)
+    return found
+
+
+_IS_A: dict[tuple[type, type], bool] = {}
+
+
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The syntactic children of `node` that can contain code, in source order."""
     out: list[cst.CSTNode] = []
     for name in _fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        if type(value) in (tuple, list):
+            out.extend(v for v in value if is_node(v))
+        elif is_node(value):
             out.append(value)
-        elif isinstance(value, (tuple, list)):
-            out.extend(v for v in value if isinstance(v, cst.CSTNode))
     return out
 
 

@@ -6,7 +6,7 @@ from typing import Iterable, Optional
 
 import libcst as cst
 
-from evalguard.analysis import FileAnalysis, ForwardEvent, ModeFact, Visit, code_of
+from evalguard.analysis import describe, FileAnalysis, ForwardEvent, ModeFact, Visit, code_of
 from evalguard.rules.base import ERROR, WARNING
 
 
@@ -40,7 +40,7 @@ def where(analysis: FileAnalysis, node: Optional[cst.CSTNode], stack: Iterable[c
 
 
 def fact_text(analysis: FileAnalysis, fact: ModeFact) -> str:
-    what = fact.what if fact.what.startswith("`") else f"`{fact.what}`"
+    what = describe(fact) if describe(fact).startswith("`") else f"`{describe(fact)}`"
     return f"{what} at {where(analysis, fact.node, fact.stack)}"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from evalguard.analysis import TRAIN, FileAnalysis, code_of
+from evalguard.analysis import describe, TRAIN, FileAnalysis, code_of
 from evalguard.rules import _flow
 from evalguard.rules.base import ERROR, WARNING, Finding, Rule
 
@@ -27,7 +27,7 @@ class StrayTrain(Rule):
         for node, (fact, event, visit) in seen.items():
             forward_at = _flow.where(analysis, event.node, visit.stack)
             message = (
-                f"`{fact.what}` leaves `{event.receiver}` in training mode for the inference forward pass "
+                f"`{describe(fact)}` leaves `{event.receiver}` in training mode for the inference forward pass "
                 f"`{code_of(event.node)}` at {forward_at}{_flow.loop_note(analysis, fact, visit)} "
                 f"({_flow.signals_text(visit)}); {_flow.layers_note(event)}. "
                 "Call `.eval()` before inference (and `.train()` only where training resumes)."

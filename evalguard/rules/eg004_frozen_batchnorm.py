@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from evalguard.analysis import TRAIN, FileAnalysis, code_of
+from evalguard.analysis import describe, TRAIN, FileAnalysis, code_of
 from evalguard.rules import _flow
 from evalguard.rules.base import ERROR, Finding, Rule
 
@@ -29,7 +29,7 @@ class FrozenBatchnorm(Rule):
                                 continue
                             reported.add(fact.node)
                             message = (
-                                f"`{fact.what}` puts `{part.name}` back in training mode, but it is frozen "
+                                f"`{describe(fact)}` puts `{part.name}` back in training mode, but it is frozen "
                                 f"({freeze.what} at line {analysis.line_of(freeze.node)}) and contains BatchNorm: "
                                 f"its running statistics keep updating during training (forward pass at "
                                 f"{_flow.where(analysis, event.node, visit.stack)}) although its weights never "

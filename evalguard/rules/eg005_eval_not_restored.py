@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from evalguard.analysis import EVAL, FileAnalysis
+from evalguard.analysis import describe, EVAL, FileAnalysis
 from evalguard.analysis.usage import TRAINING
 from evalguard.rules import _flow
 from evalguard.rules.base import Finding, Rule
@@ -30,7 +30,7 @@ class EvalNotRestored(Rule):
                 continue
             fact = _flow.first_line_order(analysis, facts)[0]
             if fact.loader:
-                cause = f"{fact.what} (line {analysis.line_of(fact.node)}) and no `.train()` follows"
+                cause = f"{describe(fact)} (line {analysis.line_of(fact.node)}) and no `.train()` follows"
             else:
                 cause = (f"{_flow.fact_text(analysis, fact)} is not undone by a `.train()` before this step"
                          f"{_flow.loop_note(analysis, fact, hit)}")
