@@ -4,6 +4,12 @@ Bad input never raises out of here: it becomes a `FileError` for that file. The
 parse is guarded by CPython's own parser first, because libcst's native parser can
 crash the whole process (stack overflow) on pathologically nested code that CPython
 rejects cleanly.
+
+A notebook (`*.ipynb`) is checked as its code cells joined in order (`evalguard.notebook`),
+and its diagnostics and errors get the cell and the line within the cell. Suppression
+comments (`evalguard.suppression`) are applied here, per file: a file with
+`# evalguard: skip-file` is not parsed at all, and the findings silenced by `# noqa` /
+`# evalguard: ignore` go to `FileResult.suppressed`.
 """
 from __future__ import annotations
 
@@ -11,17 +17,24 @@ import ast
 import io
 import tokenize
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from evalguard.analysis import analyze_module
+from evalguard import notebook as nb
 from evalguard.diagnostics import Diagnostic, FileError, FileResult, Related
 from evalguard.rules import Finding, Rule
+from evalguard.suppression import skips_file, split_suppressed
+
+if TYPE_CHECKING:
+    from evalguard.config import AnalysisSettings
 
 #: files larger than this are reported and skipped (libcst needs ~0.6 GB per MB of source)
 MAX_FILE_BYTES = 8 * 1024 * 1024
+#: notebooks carry their outputs (images, ...): the file may be larger, its code may not
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 
 
 class SourceError(Exception):
@@ -91,10 +104,14 @@ def parse_source(text: str) -> cst.Module:
         raise SourceError("too deeply nested to parse") from None
 
 
-def read_source(path: str) -> bytes:
+def is_notebook(path: str) -> bool:
+    return path.lower().endswith(".ipynb")
+
+
+def read_source(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
     try:
         with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+            data = fh.read(limit + 1)
     except IsADirectoryError:
         raise SourceError("is a directory") from None
     except FileNotFoundError:
@@ -103,18 +120,41 @@ def read_source(path: str) -> bytes:
         raise SourceError("permission denied") from None
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise SourceError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; skipped")
+    if len(data) > limit:
+        raise SourceError(f"file is larger than {limit // (1024 * 1024)} MB; skipped")
     return data
 
 
-def check_source(data: bytes | str, path: str, rules: Sequence[Rule]) -> FileResult:
-    """Check source given in memory; `path` is what the report shows."""
+def read_notebook(data: bytes | str) -> nb.Notebook:
     try:
-        text = data if isinstance(data, str) else decode_source(data)
-        if not text.strip():
+        notebook = nb.read_notebook(data)
+    except nb.NotebookError as exc:
+        raise SourceError(str(exc)) from None
+    if len(notebook.source) > MAX_FILE_BYTES:
+        raise SourceError(f"the notebook's code is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; skipped")
+    return notebook
+
+
+def check_source(
+    data: bytes | str, path: str, rules: Sequence[Rule], settings: Optional[AnalysisSettings] = None
+) -> FileResult:
+    """Check source given in memory; `path` is what the report shows (a path ending in
+    `.ipynb` is read as a notebook). `settings` are the configuration's analysis settings
+    (`evalguard.config.AnalysisSettings`; None for the defaults)."""
+    notebook: Optional[nb.Notebook] = None
+    try:
+        if is_notebook(path):
+            notebook = read_notebook(data)
+            if not notebook.is_python:
+                return FileResult(path)
+            text = notebook.source
+        else:
+            text = data if isinstance(data, str) else decode_source(data)
+        if not text.strip() or skips_file(text):
             return FileResult(path)
         module = parse_source(text)
+        # TODO(lead): pass `settings` (inference-function-patterns, inference-loader-patterns,
+        # model-constructors from [tool.evalguard]) into the analysis here.
         analysis = analyze_module(module, path)
         findings: list[tuple[Rule, Finding]] = []
         for rule in rules:
@@ -122,21 +162,42 @@ def check_source(data: bytes | str, path: str, rules: Sequence[Rule]) -> FileRes
                 findings.append((rule, finding))
         if not findings:
             return FileResult(path)
-        return FileResult(path, to_diagnostics(module, path, findings))
+        kept, suppressed = split_suppressed(text, to_diagnostics(module, path, findings))
+        if notebook is not None:
+            kept = [locate_in_cells(d, notebook) for d in kept]
+            suppressed = [locate_in_cells(d, notebook) for d in suppressed]
+        return FileResult(path, kept, suppressed=suppressed)
     except SourceError as exc:
-        return FileResult(path, error=FileError(path, exc.reason, exc.line, exc.column))
+        error = FileError(path, exc.reason, exc.line, exc.column)
+        if notebook is not None and exc.line is not None:
+            cell, cell_line = notebook.locate(exc.line)
+            error = FileError(path, exc.reason, exc.line, exc.column, cell, cell_line)
+        return FileResult(path, error=error)
     except RecursionError:
         return FileResult(path, error=FileError(path, "too deeply nested to analyze"))
 
 
-def check_file(path: str, rules: Sequence[Rule], display_path: str | None = None) -> FileResult:
+def locate_in_cells(d: Diagnostic, notebook: nb.Notebook) -> Diagnostic:
+    """The diagnostic with its cell and line within the cell (and its related places')."""
+    d.cell, d.cell_line = notebook.locate(d.line)
+    related = []
+    for r in d.related:
+        cell, cell_line = notebook.locate(r.line) if r.path == d.path else (None, None)
+        related.append(Related(r.path, r.line, r.column, r.message, cell, cell_line))
+    d.related = related
+    return d
+
+
+def check_file(
+    path: str, rules: Sequence[Rule], display_path: str | None = None, settings: Optional[AnalysisSettings] = None
+) -> FileResult:
     """Read and check one file from disk."""
     shown = display_path or path
     try:
-        data = read_source(path)
+        data = read_source(path, MAX_NOTEBOOK_BYTES if is_notebook(path) else MAX_FILE_BYTES)
     except SourceError as exc:
         return FileResult(shown, error=FileError(shown, exc.reason))
-    return check_source(data, shown, rules)
+    return check_source(data, shown, rules, settings)
 
 
 def to_diagnostics(module: cst.Module, path: str, findings: list[tuple[Rule, Finding]]) -> list[Diagnostic]:

@@ -1,7 +1,8 @@
 """Check many files, in parallel, into one deterministic `Report`.
 
 Workers receive rule *codes*, not rule objects: codes pickle trivially and each worker
-builds its own rules from the registry. (This module imports the engine, and so libcst,
+builds its own rules from the registry. Each file gets its own codes (the run's, less
+what `per-file-ignores` takes away for it) and the run's `AnalysisSettings`. (This module imports the engine, and so libcst,
 before any pool starts, so that forked workers start with it loaded.) Nothing a single file does may cost the others
 their results: an exception in a worker becomes an "internal error" for that file, and
 a worker process that dies outright (which breaks the whole pool) is handled by
@@ -10,14 +11,30 @@ re-checking the files it took down on fresh pools, so only the culprit is lost.
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Callable, Iterable, Optional, Sequence
 
+from evalguard.config import AnalysisSettings
 from evalguard.diagnostics import FileError, FileResult, Report
-from evalguard.discovery import SourceFile, discover
-from evalguard.engine import check_file
+from evalguard.discovery import Exclusions, SourceFile, discover
+from evalguard.engine import check_file, check_source
 from evalguard.rules import Rule, get_rule
+
+#: the path argument that means "read the source from stdin"
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One file to check, as it travels to a worker."""
+
+    path: str
+    display: str
+    codes: tuple[str, ...]
+    settings: Optional[AnalysisSettings] = None
 
 
 def default_jobs() -> int:
@@ -28,12 +45,42 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def run(paths: Sequence[str], rules: Sequence[Rule], jobs: int | None = None) -> Report:
-    """Discover the files under `paths` and check them with `rules` on `jobs` processes."""
-    found = discover(paths)
+def run(
+    paths: Sequence[str],
+    rules: Sequence[Rule],
+    jobs: int | None = None,
+    *,
+    exclusions: Optional[Exclusions] = None,
+    settings: Optional[AnalysisSettings] = None,
+    ignored_codes: Optional[Callable[[str], frozenset[str]]] = None,
+    stdin_filename: Optional[str] = None,
+    show_suppressed: bool = False,
+) -> Report:
+    """Discover the files under `paths` and check them with `rules` on `jobs` processes.
+
+    `-` among `paths` (or no path at all with a `stdin_filename`) reads source from stdin,
+    reported as `stdin_filename` (default `-`). `ignored_codes(display_path)` gives the
+    codes `per-file-ignores` removes for a file."""
     codes = tuple(rule.code for rule in rules)
-    results = check_files(found.files, codes, jobs or default_jobs())
-    report = Report()
+    read_stdin = STDIN in paths
+    found = discover([p for p in paths if p != STDIN], exclusions)
+    report = Report(suppressed=[] if show_suppressed else None)
+
+    def codes_for(display: str) -> tuple[str, ...]:
+        if ignored_codes is None:
+            return codes
+        drop = ignored_codes(display)
+        return tuple(c for c in codes if c not in drop) if drop else codes
+
+    tasks = [Task(f.path, f.display, codes_for(f.display), settings) for f in found.files]
+    results = check_tasks(tasks, jobs or default_jobs())
+    if read_stdin:
+        name = stdin_filename or STDIN
+        if not (exclusions and exclusions.force and stdin_filename and exclusions.excludes_explicit(stdin_filename)):
+            text = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+            result = check_stdin(text, name, codes_for(name), settings)
+            results.append(result)
+            report.sources[name] = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     for result in results:
         report.add(result)
     report.errors.extend(found.errors)  # paths that were never files: not counted as checked
@@ -41,32 +88,42 @@ def run(paths: Sequence[str], rules: Sequence[Rule], jobs: int | None = None) ->
     return report
 
 
+def check_stdin(data: bytes | str, name: str, codes: tuple[str, ...], settings: Optional[AnalysisSettings]) -> FileResult:
+    try:
+        return check_source(data, name, [get_rule(code) for code in codes], settings)
+    except Exception as exc:
+        return _internal_error(name, f"{type(exc).__name__}: {exc}")
+
+
 def check_files(files: Sequence[SourceFile], codes: tuple[str, ...], jobs: int) -> list[FileResult]:
-    """One result per file, in the order of `files`."""
-    if jobs <= 1 or len(files) <= 1:
-        return [check_one(f.path, f.display, codes) for f in files]
-    workers = min(jobs, len(files))
+    """One result per file, in the order of `files` (every file with the same codes)."""
+    return check_tasks([Task(f.path, f.display, codes) for f in files], jobs)
+
+
+def check_tasks(tasks: Sequence[Task], jobs: int) -> list[FileResult]:
+    """One result per task, in the order of `tasks`."""
+    if jobs <= 1 or len(tasks) <= 1:
+        return [check_task(t) for t in tasks]
+    workers = min(jobs, len(tasks))
     results: dict[int, FileResult] = {}
-    lost = _pool_pass(files, range(len(files)), codes, workers, results)
+    lost = _pool_pass(tasks, range(len(tasks)), workers, results)
     # A worker died and broke the pool: re-check what it took down in small waves, then
     # alone, so that only the file that kills its process goes without a result.
     for start in range(0, len(lost), workers):
-        for index in _pool_pass(files, lost[start : start + workers], codes, workers, results):
-            if _pool_pass(files, [index], codes, 1, results):
-                results[index] = _internal_error(files[index].display, "the worker process checking this file crashed")
-    return [results[i] for i in range(len(files))]
+        for index in _pool_pass(tasks, lost[start : start + workers], workers, results):
+            if _pool_pass(tasks, [index], 1, results):
+                results[index] = _internal_error(tasks[index].display, "the worker process checking this file crashed")
+    return [results[i] for i in range(len(tasks))]
 
 
-def _pool_pass(
-    files: Sequence[SourceFile], indices: Iterable[int], codes: tuple[str, ...], workers: int, results: dict[int, FileResult]
-) -> list[int]:
-    """Check `files[i]` for each index on a fresh pool into `results`; return the indices
+def _pool_pass(tasks: Sequence[Task], indices: Iterable[int], workers: int, results: dict[int, FileResult]) -> list[int]:
+    """Check `tasks[i]` for each index on a fresh pool into `results`; return the indices
     whose result was lost because a worker process died."""
     lost: list[int] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {i: pool.submit(check_one, files[i].path, files[i].display, codes) for i in indices}
+        futures = {i: pool.submit(check_task, tasks[i]) for i in indices}
         for index, future in futures.items():
-            result = _result(future, files[index].display)
+            result = _result(future, tasks[index].display)
             if result is None:
                 lost.append(index)
             else:
@@ -74,10 +131,14 @@ def _pool_pass(
     return lost
 
 
-def check_one(path: str, display: str, codes: tuple[str, ...]) -> FileResult:
+def check_task(task: Task) -> FileResult:
+    return check_one(task.path, task.display, task.codes, task.settings)
+
+
+def check_one(path: str, display: str, codes: tuple[str, ...], settings: Optional[AnalysisSettings] = None) -> FileResult:
     """Check one file; runs in a worker process. Never raises."""
     try:
-        return check_file(path, [get_rule(code) for code in codes], display)
+        return check_file(path, [get_rule(code) for code in codes], display, settings)
     except Exception as exc:  # a bug in evalguard must not cost the other files their results
         return _internal_error(display, f"{type(exc).__name__}: {exc}")
 

@@ -60,6 +60,8 @@ from evalguard.analysis.values import (
     object_ids,
 )
 
+#: class methods that build an instance of a module class without running its __init__ here
+_CLASS_LOADERS = {"load_from_checkpoint", "from_pretrained"}
 MAX_DEPTH = 10  # nested calls followed into bodies
 MAX_LOOP_ROUNDS = 5
 MAX_STEPS = 400_000  # statements executed per file before giving up (precision: give up silently)
@@ -866,6 +868,8 @@ class Interpreter:
             elif isinstance(receiver, ClassRef):
                 found = receiver.cls.find_method(method)
                 callee = Func(found[1], found[0]) if found else UNKNOWN_VALUE
+                if not found and receiver.cls.is_module and method in _CLASS_LOADERS:
+                    return self._load_instance(node, receiver.cls, method)
         else:
             callee = self.eval(func, state)
         args: list[Value] = []
@@ -1015,6 +1019,17 @@ class Interpreter:
                 for child in object_ids(value):
                     if cls.is_module and self.heap.objects[child].is_module_like:
                         self.heap.contain(oid, child)
+        return Obj(oid)
+
+    def _load_instance(self, node: cst.Call, cls: ClassInfo, method: str) -> Value:
+        """`LitModel.load_from_checkpoint(...)` (training mode, like a fresh module) or
+        `MyPreTrained.from_pretrained(...)` (eval mode) on a module class of this file."""
+        if method == "from_pretrained":
+            fact = self.mode_fact(EVAL, node, loader=True)
+        else:
+            fact = self.mode_fact(FRESH, node)
+        oid = self.heap.new(("new", node, self.call_stack()), MODULE, lambda: code_of(node.func), node,
+                            frozenset({fact}), cls=cls, sensitive=cls.sensitive, has_bn=cls.has_bn, evidence=True)
         return Obj(oid)
 
     def call_super(self, node: cst.Call, ref: SuperRef, method: str, args, kwargs, state: State) -> Value:
@@ -1297,8 +1312,7 @@ class Interpreter:
         is_timm = qual in ("timm.create_model", "timm.models.create_model")
         if builder is not None or is_timm or K.is_hf_model_class(qual):
             sensitive, has_bn = call_traits(qual, node)
-            what = f"`{code_of(node.func)}(...)` returns a model in training mode"
-            fact = self.mode_fact(FRESH, node, what)
+            fact = self.mode_fact(FRESH, node)
             return Obj(self.heap.new(("new", node, stack), MODULE, lambda: code_of(node.func), node, frozenset({fact}),
                                      ext_class=qual, sensitive=sensitive, has_bn=has_bn, evidence=True))
         if last in ("from_pretrained", "from_config", "from_single_file"):
@@ -1307,10 +1321,9 @@ class Interpreter:
             if mode is None:
                 return Obj(self.heap.new(("new", node, stack), OTHER, lambda: code_of(node.func), node, frozenset()))
             if last == "from_config":
-                fact = self.mode_fact(FRESH, node, f"`{code_of(node.func)}(...)` returns a model in training mode")
+                fact = self.mode_fact(FRESH, node)
             else:
-                fact = self.mode_fact(EVAL, node, f"`{code_of(node.func)}(...)` returns the model in eval mode",
-                                      loader=True)
+                fact = self.mode_fact(EVAL, node, loader=True)
             return Obj(self.heap.new(("new", node, stack), MODULE, lambda: code_of(node.func), node, frozenset({fact}),
                                      ext_class=qual, sensitive=True, has_bn=False, evidence=True))
         return None

@@ -228,8 +228,6 @@ class ScopeUsage:
         tainted = set(home.targets)
         if isinstance(home.node, cst.Expr):
             tainted |= self._collectors(home.node, forward)
-        if self._is_model_loss(home, forward):
-            return Usage(LOSS)
         changed = True
         while changed:
             changed = False
@@ -250,6 +248,8 @@ class ScopeUsage:
                     if any(if_node not in home.ifs for if_node in s.ifs):
                         conditional = True
         prediction = self._predicts(forward, tainted)
+        if backward is None and self._is_model_loss(home, forward):
+            return Usage(LOSS)
         if backward is not None:
             if conditional:
                 return Usage(MIXED, prediction, backward)

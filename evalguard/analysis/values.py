@@ -47,7 +47,7 @@ def describe(fact: ModeFact) -> str:
         return "its origin"
     from evalguard.analysis.names import code_of
 
-    if isinstance(fact.node, cst.Call) and fact.kind in (FRESH, UNKNOWN):
+    if isinstance(fact.node, cst.Call) and (fact.kind in (FRESH, UNKNOWN) or fact.loader):
         return f"{code_of(fact.node.func)}(...)"
     return code_of(fact.node)
 

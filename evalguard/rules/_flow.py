@@ -44,8 +44,9 @@ def fact_text(analysis: FileAnalysis, fact: ModeFact) -> str:
     return f"{what} at {where(analysis, fact.node, fact.stack)}"
 
 
-def loop_note(analysis: FileAnalysis, fact: ModeFact, visit: Visit) -> str:
-    """" through the loop at line 58" when the fact reaches the visit around a loop."""
+def loop_note(analysis: FileAnalysis, fact: ModeFact, visit: Visit, forward: cst.CSTNode) -> str:
+    """", carried around the loop at line 58 ..." when the fact reaches the forward
+    through a loop's back edge (it is set after the forward, in a shared loop)."""
     common = None
     for a, b in zip(fact.loops, visit.loops):
         if a is not b:
@@ -54,7 +55,7 @@ def loop_note(analysis: FileAnalysis, fact: ModeFact, visit: Visit) -> str:
     if common is None:
         return ""
     fact_line = analysis.line_of(_last_in(fact.stack, fact.node, visit.stack))
-    visit_line = analysis.line_of(_last_in(visit.stack, None, fact.stack))
+    visit_line = analysis.line_of(_last_in(visit.stack, forward, fact.stack))
     if fact_line is not None and visit_line is not None and fact_line >= visit_line:
         return f", carried around the loop at line {analysis.line_of(common)} into the next iteration"
     return ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from evalguard.analysis import FRESH, TRAIN, FileAnalysis
+from evalguard.analysis import FRESH, TRAIN, FileAnalysis, describe
 from evalguard.rules import _flow
 from evalguard.rules.base import Finding, Rule
 
@@ -28,10 +28,10 @@ class MissingEval(Rule):
             if not fresh:
                 continue
             fact = _flow.first_line_order(analysis, fresh)[0]
-            created = _flow.fact_text(analysis, fact)
             message = (
-                f"`{event.receiver}` may still be in training mode here: {created} creates it in training mode "
-                f"and no `.eval()` reaches this inference call ({_flow.signals_text(why)}); "
+                f"`{event.receiver}` may still be in training mode here: it comes from `{describe(fact)}` at "
+                f"{_flow.where(analysis, fact.node, fact.stack)}, which leaves it in training mode, and no "
+                f"`.eval()` reaches this inference call ({_flow.signals_text(why)}); "
                 f"{_flow.layers_note(event)}. Call `{event.receiver}.eval()` before inference."
             )
             related = [(fact.node, "created in training mode here")] if fact.node is not None else []

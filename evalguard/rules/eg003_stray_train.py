@@ -28,7 +28,7 @@ class StrayTrain(Rule):
             forward_at = _flow.where(analysis, event.node, visit.stack)
             message = (
                 f"`{describe(fact)}` leaves `{event.receiver}` in training mode for the inference forward pass "
-                f"`{code_of(event.node)}` at {forward_at}{_flow.loop_note(analysis, fact, visit)} "
+                f"`{code_of(event.node)}` at {forward_at}{_flow.loop_note(analysis, fact, visit, event.node)} "
                 f"({_flow.signals_text(visit)}); {_flow.layers_note(event)}. "
                 "Call `.eval()` before inference (and `.train()` only where training resumes)."
             )

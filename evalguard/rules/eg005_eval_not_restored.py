@@ -30,10 +30,11 @@ class EvalNotRestored(Rule):
                 continue
             fact = _flow.first_line_order(analysis, facts)[0]
             if fact.loader:
-                cause = f"{describe(fact)} (line {analysis.line_of(fact.node)}) and no `.train()` follows"
+                cause = (f"it comes from `{describe(fact)}` at {_flow.where(analysis, fact.node, fact.stack)}, which "
+                         "returns the model in eval mode, and no `.train()` follows")
             else:
                 cause = (f"{_flow.fact_text(analysis, fact)} is not undone by a `.train()` before this step"
-                         f"{_flow.loop_note(analysis, fact, hit)}")
+                         f"{_flow.loop_note(analysis, fact, hit, event.node)}")
             message = (
                 f"`{event.receiver}` may be in eval mode during this training step: {cause}; "
                 "Dropout is off and BatchNorm uses frozen running statistics while the weights are updated. "
