@@ -18,14 +18,14 @@ from evalguard.analysis import knowledge
 from evalguard.analysis.events import ForwardEvent, FrozenPart, Visit
 from evalguard.analysis.index import DropoutCall, FileIndex, build_index, constant, NOT_CONSTANT
 from evalguard.analysis.interpreter import BudgetExceeded, Interpreter
-from evalguard.analysis.names import code_of, dotted
-from evalguard.analysis.walk import walk
+from evalguard.analysis.names import code_of, dotted, source_of
+from evalguard.analysis.walk import children, walk
 from evalguard.analysis.values import EVAL, FRESH, OFF, ON, TRAIN, UNKNOWN, FreezeFact, GradFact, ModeFact, describe
 
 __all__ = [
     "FileAnalysis", "analyze_module", "ForwardEvent", "Visit", "FrozenPart", "ModeFact", "GradFact", "FreezeFact",
     "DropoutCall", "FRESH", "TRAIN", "EVAL", "UNKNOWN", "ON", "OFF", "code_of", "dotted", "constant",
-    "NOT_CONSTANT", "knowledge", "walk", "describe",
+    "NOT_CONSTANT", "knowledge", "walk", "describe", "source_of",
 ]
 
 
@@ -51,6 +51,42 @@ class FileAnalysis:
 
     def qualify(self, node: cst.BaseExpression) -> Optional[str]:
         return self.index.qualify(node)
+
+    _parents: Optional[dict] = None
+
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The syntactic parent (the map is built on first use: only fixes need it)."""
+        if self._parents is None:
+            self._parents = {}
+            for n in walk(self.module):
+                for child in children(n):
+                    self._parents[child] = n
+        return self._parents.get(node)
+
+    def ancestors(self, node: cst.CSTNode):
+        cur = self.parent(node)
+        while cur is not None:
+            yield cur
+            cur = self.parent(cur)
+
+    def statement_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The statement (a line of simple statements, or a compound statement) that holds
+        `node` directly in a block."""
+        cur: Optional[cst.CSTNode] = node
+        while cur is not None:
+            parent = self.parent(cur)
+            if isinstance(cur, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) and isinstance(
+                    parent, (cst.IndentedBlock, cst.Module)):
+                return cur
+            cur = parent
+        return None
+
+    def torch_alias(self) -> Optional[str]:
+        """The name this file imports torch under (`torch`, `th`, `t`), if any."""
+        for local, qual in self.index.imports.names.items():
+            if qual == "torch":
+                return local
+        return None
 
 
 def analyze_module(module: cst.Module, path: str) -> FileAnalysis:

@@ -23,6 +23,8 @@ class FrozenPart:
     freezes: frozenset  # FreezeFacts
     modes: frozenset  # the ModeFacts that leave it in training mode
     has_bn: Optional[bool]
+    path: Optional[tuple[str, ...]] = None  # attribute path from the forward's module (None: not by attributes)
+    trained_paths: tuple = ()  # for a model frozen by leaving it out of the optimizer: the parts that train
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class Heap:
         self.objects: list[ObjInfo] = []
         self._alloc: dict[tuple, int] = {}
         self.containers: dict[int, set[int]] = {}
+        self.held_as: dict[tuple[int, int], str] = {}  # (container, child) -> attribute name
 
     # creation ---------------------------------------------------------------------------
     def new(self, key: tuple, kind: str, name, node: Optional[cst.CSTNode], initial: frozenset, **traits) -> int:
@@ -91,11 +92,14 @@ class Heap:
             return False
         return True
 
-    def contain(self, parent: int, child: int) -> None:
+    def contain(self, parent: int, child: int, attr: str = "") -> None:
+        """`child` is held by `parent` (as `parent.attr` when `attr` is given)."""
         if parent == child or self.is_ancestor(child, parent):
             return
         self.objects[parent].contains.add(child)
         self.containers.setdefault(child, set()).add(parent)
+        if attr:
+            self.held_as[(parent, child)] = attr
 
     # structure ------------------------------------------------------------------------------
     def descendants(self, oid: int) -> Iterator[int]:

@@ -24,7 +24,7 @@ from evalguard.analysis import usage as U
 from evalguard.analysis.events import ForwardEvent, FrozenPart, Visit
 from evalguard.analysis.heap import Heap
 from evalguard.analysis.index import NOT_CONSTANT, FileIndex, constant
-from evalguard.analysis.names import code_of, dotted
+from evalguard.analysis.names import code_of, dotted, source_of
 from evalguard.analysis.walk import children, contains, is_a, prune_scopes, walk
 from evalguard.analysis.values import (
     EVAL,
@@ -263,7 +263,7 @@ class Interpreter:
                 if self.heap.objects[oid].kind in (MODULE, OPAQUE) or self._is_module_instance(oid):
                     for child in object_ids(value):
                         if self.heap.objects[child].kind in (MODULE, OPAQUE):
-                            self.heap.contain(oid, child)
+                            self.heap.contain(oid, child, target.attr.value)
                 self._attr_assignment_effect(oid, target.attr.value, value, state, target)
         elif isinstance(target, cst.Subscript):
             base = self.eval(target.value, state)
@@ -302,7 +302,7 @@ class Interpreter:
         stmt = self.frame.stmt
         const = value.value if isinstance(value, Const) else NOT_CONSTANT
         if attr == "requires_grad" and const is False:
-            self.heap.freeze(state, members.obj, FreezeFact(stmt, code_of(stmt), bool(self._member_guards())))
+            self.heap.freeze(state, members.obj, FreezeFact(stmt, code_of(stmt), bool(self._member_guards()), members.expr))
         elif (attr == "track_running_stats" and const is False) or (attr == "momentum" and const == 0):
             self.heap.objects[members.obj].bn_safe = f"`{code_of(stmt)}`"
         elif attr == "training" and const is False and members.kind == "modules":
@@ -337,13 +337,13 @@ class Interpreter:
 
     def members_method(self, node: cst.Call, members: Members, method: str, args, kwargs, state: State) -> Value:
         if method in ("parameters", "named_parameters"):
-            return Members(members.obj, "params")
+            return Members(members.obj, "params", members.expr)
         if method in ("modules", "named_modules", "children", "named_children"):
-            return Members(members.obj, "modules")
+            return Members(members.obj, "modules", members.expr)
         if method == "requires_grad_":
             flag = args[0] if args else kwargs.get("requires_grad", Const(True))
             if isinstance(flag, Const) and flag.value is False:
-                self.heap.freeze(state, members.obj, FreezeFact(node, code_of(node), bool(self._member_guards())))
+                self.heap.freeze(state, members.obj, FreezeFact(node, code_of(node), bool(self._member_guards()), members.expr))
             return members
         if method in ("eval", "train") and members.kind == "modules":
             flag = self._mode_argument(method, args, kwargs)
@@ -1118,21 +1118,21 @@ class Interpreter:
             flag = args[0] if args else kwargs.get("requires_grad", Const(True))
             info.evidence = True
             if isinstance(flag, Const) and flag.value is False:
-                self.heap.freeze(state, oid, FreezeFact(node, code_of(node)))
+                self.heap.freeze(state, oid, FreezeFact(node, code_of(node), expr=_receiver_source(node)))
             return Obj(oid)
         if method in ("parameters", "named_parameters"):
             info.evidence = True
-            return Members(oid, "params")
+            return Members(oid, "params", _receiver_source(node))
         if method in ("modules", "named_modules", "children", "named_children"):
             info.evidence = True
-            return Members(oid, "modules")
+            return Members(oid, "modules", _receiver_source(node))
         if method == "apply" and args:
             info.evidence = True
             self._apply_helper(node, oid, args[0], state)
             return Obj(oid)
         if method == "freeze" and not args and info.is_module_like:
             self._set_mode_from_flag(node, oid, False, state, weak)
-            self.heap.freeze(state, oid, FreezeFact(node, code_of(node)))
+            self.heap.freeze(state, oid, FreezeFact(node, code_of(node), expr=_receiver_source(node)))
             return Obj(oid)
         if method == "unfreeze" and not args and info.is_module_like:
             self._set_mode_from_flag(node, oid, True, state, weak)
@@ -1182,7 +1182,7 @@ class Interpreter:
         if isinstance(flag, Snapshot):
             facts = flag.modes
         elif flag is True:
-            facts = frozenset({self.mode_fact(TRAIN, node)})
+            facts = frozenset({self.mode_fact(TRAIN, node, target=oid)})
         elif flag is False:
             facts = frozenset({self.mode_fact(EVAL, node)})
         else:
@@ -1207,7 +1207,7 @@ class Interpreter:
         if "bn_safe" in effects:
             self.heap.objects[oid].bn_safe = f"`{code_of(node)}`"
         if "freeze" in effects:
-            self.heap.freeze(state, oid, FreezeFact(node, code_of(node), True))
+            self.heap.freeze(state, oid, FreezeFact(node, code_of(node), True, _receiver_source(node)))
 
     # external calls ----------------------------------------------------------------------
     def call_external(self, node: cst.Call, qual: str, args: list[Value], kwargs: dict[str, Value], state: State) -> Value:
@@ -1398,7 +1398,8 @@ class Interpreter:
         if grad_off and kind in (U.TRAINING, U.GRADIENT) and self.heap.part_of_trained(oid):
             # its output feeds a loss, but no graph is built: the frozen part of a model
             # being trained (`with no_grad(): feats = model.backbone(x)`), see EG004
-            self.heap.freeze(state, oid, FreezeFact(node, f"`{code_of(node)}` runs under no_grad in a training step"))
+            self.heap.freeze(state, oid, FreezeFact(node, f"`{code_of(node)}` runs under no_grad in a training step",
+                                                    expr=code_of(receiver_node, 200)))
             kind = "frozen-part"
         elif grad_off and kind in (U.TRAINING, U.GRADIENT, U.MIXED):
             target = kind != U.MIXED
@@ -1407,7 +1408,7 @@ class Interpreter:
         volatile = any(a == VOLATILE for a in (args or []))
         if kind not in (U.TRAINING, U.GRADIENT, U.MIXED, U.LOSS, "frozen-part"):
             signals = self._inference_signals(node, method, grads, usage, volatile)
-        modes = self._effective_modes(oid, state)
+        modes = self._training_modes(oid, state) if kind == U.TRAINING else self._effective_modes(oid, state)
         frozen_parts = () if signals else self._frozen_parts(oid, state, code_of(receiver_node))
         visit = Visit(modes, grads, tuple(signals), kind if not signals else "inference", self.call_stack(),
                       self.loop_stack(), frozen_parts, self.heap.optimized_near(oid) or not self.optimizers_seen,
@@ -1448,6 +1449,20 @@ class Interpreter:
                 return True
         return False
 
+    def _training_modes(self, oid: int, state: State) -> frozenset:
+        """For a training step: the modes of the parts that are trained (a model whose
+        optimizer only gets its head trains the head; the frozen rest may be in eval)."""
+        heap = self.heap
+        if heap.optimized_above(oid) or not self.optimizers_seen:
+            return heap.mode(state, oid)
+        trained = [d for d in heap.descendants(oid) if heap.objects[d].optimized is not None]
+        if not trained:
+            return heap.mode(state, oid)
+        out: frozenset = frozenset()
+        for d in trained:
+            out |= heap.mode(state, d)
+        return out
+
     def _effective_modes(self, oid: int, state: State) -> frozenset:
         """The module's modes; for a wrapper of this file that builds no mode-sensitive
         layer of its own, the modes of the modules it wraps (they keep their own mode)."""
@@ -1482,17 +1497,33 @@ class Interpreter:
             return left
         return {oid: fact}
 
-    def _relative_name(self, part: int, root: int, receiver: str) -> str:
-        """`model.backbone` for the child `backbone` of the object called as `model`."""
-        path: list[str] = []
-        cur = part
-        while cur != root:
-            info = self.heap.objects[cur]
-            if info.parent is None:
-                return info.name
-            path.append(info.attr if info.attr != "[]" else "[...]")
-            cur = info.parent
-        return ".".join([receiver, *reversed(path)]).replace(".[", "[")
+    def _attr_path(self, part: int, root: int) -> Optional[tuple[str, ...]]:
+        """`("backbone", "layer1")` when `part` is `root.backbone.layer1` (through attribute
+        children and modules assigned to attributes); None when no attribute path leads there."""
+        heap = self.heap
+        paths: dict[int, tuple[str, ...]] = {root: ()}
+        todo = [root]
+        while todo:
+            cur = todo.pop(0)
+            if cur == part:
+                return paths[cur]
+            edges = [(a, c) for a, c in heap.objects[cur].children.items() if a != "[]"]
+            edges += [(a, c) for (p, c), a in heap.held_as.items() if p == cur]
+            for attr, child in edges:
+                if child not in paths:
+                    paths[child] = paths[cur] + (attr,)
+                    todo.append(child)
+        return None
+
+    def _trained_paths(self, root: int) -> tuple[tuple[str, ...], ...]:
+        out = []
+        for d in self.heap.descendants(root):
+            if self.heap.objects[d].optimized is not None:
+                path = self._attr_path(d, root)
+                if path is None:
+                    return ()
+                out.append(path)
+        return tuple(out)
 
     def _frozen_parts(self, oid: int, state: State, receiver: str) -> tuple[FrozenPart, ...]:
         parts: list[FrozenPart] = []
@@ -1508,13 +1539,22 @@ class Interpreter:
                 continue
             modes = frozenset(f for f in self.heap.mode(state, part) if f.kind in (TRAIN, FRESH) and f.bn_eval is None)
             if modes:
-                name = self._relative_name(part, oid, receiver)
-                parts.append(FrozenPart(self.heap.objects[part], name, freezes, modes, self.heap.has_bn(part)))
+                # name the part from the module whose .train() put it in training mode
+                trains = [f.target for f in modes if f.kind == TRAIN and f.target >= 0]
+                path = self._attr_path(part, trains[0] if trains else oid)
+                name = ".".join([receiver, *path]).replace(".[...]", "[...]") if path is not None else self.heap.objects[part].name
+                trained = self._trained_paths(part) if path == () else ()
+                parts.append(FrozenPart(self.heap.objects[part], name, freezes, modes, self.heap.has_bn(part), path, trained))
         return tuple(parts)
 
 
 # ---------------------------------------------------------------------------------------
 # small syntactic helpers
+
+
+def _receiver_source(call: cst.Call) -> str:
+    """`model.backbone` for `model.backbone.requires_grad_(False)`."""
+    return source_of(call.func.value) if isinstance(call.func, cst.Attribute) else ""
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:

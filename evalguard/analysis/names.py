@@ -28,6 +28,11 @@ def dotted(node: cst.BaseExpression) -> Optional[str]:
     return None
 
 
+def source_of(node: cst.CSTNode) -> str:
+    """The exact source text of a node (for fixes)."""
+    return _EMPTY_MODULE.code_for_node(node)
+
+
 def code_of(node: cst.CSTNode, limit: int = 60) -> str:
     """Source text of a (small) node for messages, shortened to `limit` characters."""
     text = _EMPTY_MODULE.code_for_node(node).strip()

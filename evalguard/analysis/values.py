@@ -36,6 +36,7 @@ class ModeFact:
     loader: bool = False  # eval mode because a loader (from_pretrained, ...) returns it so
     bn_eval: Optional[cst.CSTNode] = None  # train mode, but BatchNorm layers put back in eval here
     selected: bool = False  # chosen by a condition (`if training: m.train() else: m.eval()`): deliberate
+    target: int = -1  # the object whose .train()/.eval() set it (its children share the fact)
 
 
 def describe(fact: ModeFact) -> str:
@@ -68,6 +69,7 @@ class FreezeFact:
     node: cst.CSTNode
     what: str
     partial: bool = False  # only some parameters (e.g. all but the head)
+    expr: str = ""  # the frozen module as the code names it there (for fixes)
 
 
 # ---------------------------------------------------------------------------------
@@ -145,6 +147,7 @@ class Members(Value):
 
     obj: int
     kind: str  # "modules" or "params"
+    expr: str = ""  # the module's expression (`encoder` in `encoder.parameters()`)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import libcst as cst
 
 if TYPE_CHECKING:
     from evalguard.analysis import FileAnalysis
+    from evalguard.fixes import Fix
 
 ERROR = "error"
 WARNING = "warning"
@@ -27,6 +28,7 @@ class Finding:
     related: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
     # a node that ends the reported range, when it is not `node` itself
     end_node: cst.CSTNode | None = None
+    fix: "Fix | None" = None
 
 
 class Rule:

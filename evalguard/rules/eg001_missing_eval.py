@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from evalguard.analysis import FRESH, TRAIN, FileAnalysis, describe
-from evalguard.rules import _flow
+from evalguard.fixes import UNSAFE, Fix, NodeEdit
+from evalguard.rules import _fixes, _flow
 from evalguard.rules.base import Finding, Rule
 
 
@@ -36,7 +37,25 @@ class MissingEval(Rule):
             )
             related = [(fact.node, "created in training mode here")] if fact.node is not None else []
             related += _flow.visit_related(analysis, why, message)
-            yield Finding(event.node, message, _flow.severity(event), related)
+            yield Finding(event.node, message, _flow.severity(event), related, fix=eval_before(analysis, event))
+
+
+def eval_before(analysis: FileAnalysis, event) -> Fix | None:
+    """`model.eval()` at the start of the inference function (when the model is one of
+    its parameters or `self`), else right before the statement with the forward pass."""
+    recv = event.receiver
+    if "(" in recv or _fixes.in_comprehension(analysis, event.node):
+        return None
+    func = _fixes.enclosing_function(analysis, event.node)
+    edit = None
+    if _fixes.is_inference_function(func) and _fixes.root_name(recv) in (_fixes.parameters(func) | {"self"}):
+        first = _fixes.first_body_statement(func.body)
+        if first is not None:
+            edit = NodeEdit("insert_before", first, f"{recv}.eval()")
+    if edit is None:
+        anchor = _fixes.outermost_block_keeping(analysis, event.node, _fixes.root_name(recv))
+        edit = _fixes.line_before(analysis, anchor, f"{recv}.eval()")
+    return Fix(f"Call `{recv}.eval()` before inference", [edit], UNSAFE) if edit is not None else None
 
 
 RULE = MissingEval()

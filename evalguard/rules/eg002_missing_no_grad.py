@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from evalguard.analysis import EVAL, ON, FileAnalysis
-from evalguard.rules import _flow
+from evalguard.fixes import UNSAFE, Fix, NodeEdit
+from evalguard.rules import _fixes, _flow
 from evalguard.rules.base import ERROR, WARNING, Finding, Rule
 
 
@@ -41,7 +42,21 @@ class MissingNoGrad(Rule):
             if hit.volatile:
                 message += " `Variable(..., volatile=True)` no longer does this (EG008)."
             yield Finding(event.node, message, ERROR if event.sensitive is not False else WARNING,
-                          _flow.visit_related(analysis, hit, message))
+                          _flow.visit_related(analysis, hit, message), fix=no_grad_fix(analysis, event.node))
+
+
+def no_grad_fix(analysis: FileAnalysis, forward) -> Fix | None:
+    """`@torch.no_grad()` on the inference function, else `with torch.no_grad():` around
+    the statement; `import torch` (or the file's alias) as needed."""
+    torch, imports = _fixes.torch_name(analysis)
+    func = _fixes.enclosing_function(analysis, forward)
+    if _fixes.is_inference_function(func) and not func.decorators:
+        edit = NodeEdit("insert_before", func, f"@{torch}.no_grad()")
+        return Fix(f"Decorate `{func.name.value}()` with `@{torch}.no_grad()`", [edit, *imports], UNSAFE)
+    edit = _fixes.wrap_in_no_grad(analysis, forward, torch)
+    if edit is None:
+        return None
+    return Fix(f"Run it under `with {torch}.no_grad():`", [edit, *imports], UNSAFE)
 
 
 RULE = MissingNoGrad()

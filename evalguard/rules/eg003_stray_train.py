@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
 from evalguard.analysis import describe, TRAIN, FileAnalysis, code_of
-from evalguard.rules import _flow
+from evalguard.analysis import source_of
+from evalguard.fixes import UNSAFE, Fix, NodeEdit
+from evalguard.rules import _fixes, _flow
 from evalguard.rules.base import ERROR, WARNING, Finding, Rule
 
 
@@ -34,7 +38,7 @@ class StrayTrain(Rule):
             )
             related = [(event.node, "inference forward pass that runs in training mode")]
             related += _flow.visit_related(analysis, visit, message)
-            yield Finding(node, message, _flow.severity(event), related)
+            yield Finding(node, message, _flow.severity(event), related, fix=_fix(analysis, node, event, visit))
 
 
     @staticmethod
@@ -50,6 +54,26 @@ class StrayTrain(Rule):
                     "BatchNorm in training mode. Remove it (Lightning restores training mode after the loop).",
                     ERROR if cls.sensitive else WARNING,
                 )
+
+
+def _fix(analysis: FileAnalysis, train_call, event, visit) -> Fix | None:
+    """Inside an inference function the `.train()` is a slip for `.eval()`; elsewhere
+    (the top of an epoch loop) evaluate in eval mode and come back: `.eval()` before
+    the call that leads to the inference, `.train()` after it."""
+    if not (isinstance(train_call, cst.Call) and isinstance(train_call.func, cst.Attribute)
+            and train_call.func.attr.value == "train"):
+        return None
+    recv = source_of(train_call.func.value)
+    func = _fixes.enclosing_function(analysis, train_call)
+    if _fixes.is_inference_function(func):
+        return Fix(f"Call `{recv}.eval()` instead", [NodeEdit("replace", train_call, f"{recv}.eval()")], UNSAFE)
+    for site in (*visit.stack, event.node):
+        if _fixes.enclosing_function(analysis, site) is func and not _fixes.in_comprehension(analysis, site):
+            before = _fixes.line_before(analysis, site, f"{recv}.eval()")
+            after = _fixes.line_after(analysis, site, f"{recv}.train()")
+            if before is not None and after is not None:
+                return Fix(f"Evaluate with `{recv}.eval()`, then return to `{recv}.train()`", [before, after], UNSAFE)
+    return None
 
 
 _LIGHTNING_EVAL_HOOKS = {"validation_step", "test_step", "predict_step", "on_validation_batch_start",

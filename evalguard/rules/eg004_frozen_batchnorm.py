@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
 from evalguard.analysis import describe, TRAIN, FileAnalysis, code_of
-from evalguard.rules import _flow
+from evalguard.analysis import source_of
+from evalguard.fixes import UNSAFE, Fix, NodeEdit
+from evalguard.rules import _fixes, _flow
 from evalguard.rules.base import ERROR, Finding, Rule
 
 
@@ -37,7 +41,7 @@ class FrozenBatchnorm(Rule):
                                 "back in eval mode (or use FrozenBatchNorm2d / `track_running_stats=False`)."
                             )
                             related = [(freeze.node, "frozen here"), (event.node, "training forward pass")]
-                            yield Finding(fact.node, message, ERROR, related)
+                            yield Finding(fact.node, message, ERROR, related, fix=_after_train(analysis, fact.node, part))
                     elif freeze.node not in reported:
                         reported.add(freeze.node)
                         message = (
@@ -47,7 +51,39 @@ class FrozenBatchnorm(Rule):
                             f"updating although its weights never change. Call `{part.name}.eval()` after "
                             "every `.train()` of its parent (or use FrozenBatchNorm2d)."
                         )
-                        yield Finding(freeze.node, message, ERROR, [(event.node, "training forward pass")])
+                        yield Finding(freeze.node, message, ERROR, [(event.node, "training forward pass")],
+                                      fix=_after_freeze(analysis, freeze))
+
+
+def _after_train(analysis: FileAnalysis, train_call, part) -> Fix | None:
+    """Right after `model.train()`, put the frozen part back in eval mode (for a model
+    frozen by leaving it out of the optimizer: everything but the parts that train)."""
+    if not (isinstance(train_call, cst.Call) and isinstance(train_call.func, cst.Attribute)) or part.path is None:
+        return None
+    recv = source_of(train_call.func.value)
+    if part.path:
+        lines = [f"{recv}.{'.'.join(part.path)}.eval()"]
+    elif part.trained_paths:
+        lines = [f"{recv}.eval()"] + [f"{recv}.{'.'.join(p)}.train()" for p in part.trained_paths]
+    else:
+        return None
+    edit = _fixes.line_after(analysis, train_call, "\n".join(lines))
+    return Fix("Keep the frozen part in eval mode after `.train()`", [edit], UNSAFE) if edit is not None else None
+
+
+def _after_freeze(analysis: FileAnalysis, freeze) -> Fix | None:
+    """After the freezing statement (after its `for p in m.parameters()` loop), put the
+    frozen module in eval mode."""
+    if not freeze.expr:
+        return None
+    anchor = freeze.node
+    for a in analysis.ancestors(freeze.node):
+        if isinstance(a, cst.For) and "parameters" in _fixes.code_of(a.iter, 200):
+            anchor = a
+        if isinstance(a, cst.FunctionDef):
+            break
+    edit = _fixes.line_after(analysis, anchor, f"{freeze.expr}.eval()")
+    return Fix(f"Put `{freeze.expr}` in eval mode", [edit], UNSAFE) if edit is not None else None
 
 
 RULE = FrozenBatchnorm()

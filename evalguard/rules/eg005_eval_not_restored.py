@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
 from evalguard.analysis import describe, EVAL, FileAnalysis
 from evalguard.analysis.usage import TRAINING
-from evalguard.rules import _flow
+from evalguard.fixes import UNSAFE, Fix, NodeEdit
+from evalguard.rules import _fixes, _flow
 from evalguard.rules.base import Finding, Rule
 
 
@@ -42,7 +45,30 @@ class EvalNotRestored(Rule):
             )
             related = [(fact.node, "eval mode set here")] if fact.node is not None else []
             related += _flow.visit_related(analysis, hit, message)
-            yield Finding(event.node, message, _flow.severity(event), related)
+            yield Finding(event.node, message, _flow.severity(event), related, fix=_fix(analysis, event))
+
+
+def _fix(analysis: FileAnalysis, event) -> Fix | None:
+    """`model.train()` at the top of the innermost loop around the training step, else at
+    the top of its function, else right before it."""
+    recv = event.receiver
+    if "(" in recv or _fixes.in_comprehension(analysis, event.node):
+        return None
+    text = f"{recv}.train()"
+    edit = None
+    for a in analysis.ancestors(event.node):
+        if isinstance(a, cst.FunctionDef):
+            if _fixes.root_name(recv) in (_fixes.parameters(a) | {"self"}):
+                first = _fixes.first_body_statement(a.body)
+                edit = NodeEdit("insert_before", first, text) if first is not None else None
+            break
+        if isinstance(a, (cst.For, cst.While)):
+            first = _fixes.first_body_statement(a.body)
+            edit = NodeEdit("insert_before", first, text) if first is not None else None
+            break
+    if edit is None:
+        edit = _fixes.line_before(analysis, event.node, text)
+    return Fix(f"Call `{text}` before training", [edit], UNSAFE) if edit is not None else None
 
 
 RULE = EvalNotRestored()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from evalguard.analysis import FileAnalysis, code_of
+from evalguard.analysis import FileAnalysis, code_of, source_of
+from evalguard.fixes import Fix, NodeEdit
 from evalguard.rules.base import ERROR, Finding, Rule
 
 
@@ -25,6 +26,7 @@ class ModeCallMissingParens(Rule):
                 f"`{text}` without parentheses does nothing: the method is looked up and thrown away, so "
                 f"`{code_of(attr.value)}` stays in {mode} mode. Write `{text}()`.",
                 ERROR,
+                fix=Fix(f"Call `{text}()`", [NodeEdit("replace", attr, f"{source_of(attr)}()")]),
             )
         for item, qual in analysis.index.bare_grad_contexts:
             text = code_of(item.item)
@@ -33,6 +35,7 @@ class ModeCallMissingParens(Rule):
                 f"`with {text}:` without parentheses raises a TypeError before the block runs "
                 f"(`{qual}` is a class, not a context manager instance). Write `with {text}():`.",
                 ERROR,
+                fix=Fix(f"Write `with {text}():`", [NodeEdit("replace", item.item, f"{source_of(item.item)}()")]),
             )
 
 

@@ -6,7 +6,9 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from evalguard.analysis import NOT_CONSTANT, DropoutCall, FileAnalysis, code_of, constant, walk
+from evalguard.analysis import NOT_CONSTANT, DropoutCall, FileAnalysis, code_of, constant, source_of, walk
+from evalguard.fixes import SAFE, UNSAFE, Fix, NodeEdit
+from evalguard.rules import _fixes
 from evalguard.rules.base import ERROR, Finding, Rule
 
 _DEFAULT_OFF = {"alpha_dropout", "feature_alpha_dropout"}  # these default to training=False
@@ -47,7 +49,11 @@ class FunctionalDropoutIgnoresMode(Rule):
                 "`model.eval()`, so inference is random. Pass `training=self.training` (or use an `nn.Dropout` "
                 "submodule)."
             )
-        return Finding(node, message, ERROR)
+        fix = Fix("Pass `training=self.training`",
+                  [NodeEdit("replace", node, _fixes.call_with_keyword(node, "training", "self.training"))],
+                  # alpha dropout defaults to off: tying it to the mode turns it on during training
+                  UNSAFE if call.func in _DEFAULT_OFF else SAFE)
+        return Finding(node, message, ERROR, fix=fix)
 
     def _sdpa(self, call: DropoutCall) -> Optional[Finding]:
         node = call.node
@@ -60,7 +66,9 @@ class FunctionalDropoutIgnoresMode(Rule):
             f"`dropout_p={code_of(p)}` is not gated on `self.training`: attention dropout stays active after "
             "`model.eval()`. Use `dropout_p=self.p if self.training else 0.0`."
         )
-        return Finding(node, message, ERROR)
+        gated = f"{source_of(p)} if self.training else 0.0"
+        return Finding(node, message, ERROR,
+                       fix=Fix("Gate `dropout_p` on `self.training`", [NodeEdit("replace", p, gated)]))
 
 
 def _argument(node: cst.Call, keyword: str, position: int) -> Optional[cst.BaseExpression]:

@@ -1,0 +1,143 @@
+"""`--fix` / `--diff`: apply the rules' fixes to a file until nothing fixable is left.
+
+Each round re-parses and re-analyzes the text, applies every applicable fix of that
+round at once (identical edits merge; overlapping ones leave the file untouched and are
+reported), and re-parses the result before going on. Nothing is written that has not
+been re-parsed; a file is written atomically (temporary file, then rename), keeping its
+encoding and line endings.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from evalguard.analysis import analyze_module
+from evalguard.engine import SourceError, decode_source, parse_source, read_source
+from evalguard.fixes import SAFE, ConflictError, TextEdit, apply_edits, resolve
+from evalguard.rules import Rule
+
+MAX_ROUNDS = 24
+#: one rule's fixes per round, root causes first: fixing a bare `model.eval` (EG006) or a
+#: stray `.train()` (EG003) removes the consequences another rule would otherwise patch
+PRIORITY = ("EG006", "EG008", "EG007", "EG003", "EG004", "EG005", "EG001", "EG002")
+
+
+@dataclass
+class FixResult:
+    path: str
+    original: str
+    fixed: Optional[str] = None  # None: nothing to change (or a problem stopped it)
+    applied: int = 0
+    problem: Optional[str] = None
+    by_rule: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed is not None and self.fixed != self.original
+
+    def diff(self) -> str:
+        if not self.changed:
+            return ""
+        return "".join(difflib.unified_diff(
+            self.original.splitlines(keepends=True), self.fixed.splitlines(keepends=True),
+            fromfile=f"a/{self.path}", tofile=f"b/{self.path}",
+        ))
+
+
+def fix_text(text: str, path: str, rules: Sequence[Rule], unsafe: bool = False) -> FixResult:
+    """The fixed text of `text` (never raises for bad input: `problem` says why)."""
+    result = FixResult(path, text)
+    current = text
+    try:
+        for _ in range(MAX_ROUNDS):
+            module = parse_source(current)
+            analysis = analyze_module(module, path)
+            edits: set[TextEdit] = set()
+            lines = current.split("\n")
+            count: dict[str, int] = {}
+            for rule in sorted(rules, key=_priority):
+                if edits:
+                    break  # one rule per round
+                for finding in rule.check(analysis):
+                    fix = finding.fix
+                    if fix is None or (fix.applicability != SAFE and not unsafe):
+                        continue
+                    resolved = resolve(fix, analysis.position, lines)
+                    if resolved is None:
+                        continue
+                    edits.update(TextEdit.from_json(e) for e in resolved["edits"])
+                    count[rule.code] = count.get(rule.code, 0) + 1
+            if not edits:
+                break
+            new = apply_edits(current, sorted(edits))
+            parse_source(new)  # never keep text that does not parse
+            if new == current:
+                break
+            current = new
+            result.applied += sum(count.values())
+            for code, n in count.items():
+                result.by_rule[code] = result.by_rule.get(code, 0) + n
+        else:
+            result.problem = f"fixes did not settle after {MAX_ROUNDS} rounds; file left unchanged"
+            return result
+    except ConflictError as exc:
+        result.problem = f"fixes conflict ({exc}); file left unchanged"
+        return result
+    except SourceError as exc:
+        result.problem = f"cannot fix: {exc.reason}"
+        return result
+    result.fixed = current
+    return result
+
+
+def _priority(rule: Rule) -> int:
+    return PRIORITY.index(rule.code) if rule.code in PRIORITY else len(PRIORITY)
+
+
+def fix_file(path: str, rules: Sequence[Rule], unsafe: bool = False, write: bool = True,
+             display: Optional[str] = None) -> FixResult:
+    """Fix one file on disk; with `write`, replace it atomically when it changed."""
+    shown = display or path
+    try:
+        data = read_source(path)
+        text = decode_source(data)
+    except SourceError as exc:
+        return FixResult(shown, "", problem=exc.reason)
+    result = fix_text(text, shown, rules, unsafe)
+    if write and result.changed:
+        encoding = _encoding_of(data)
+        write_atomically(path, result.fixed.encode(encoding), bom=data.startswith(b"\xef\xbb\xbf"))
+    return result
+
+
+def _encoding_of(data: bytes) -> str:
+    import io
+    import tokenize
+
+    try:
+        return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+    except SyntaxError:
+        return "utf-8"
+
+
+def write_atomically(path: str, data: bytes, bom: bool = False) -> None:
+    """Write to a temporary file beside `path`, then rename over it (keeping its mode)."""
+    if bom and not data.startswith(b"\xef\xbb\xbf"):
+        data = b"\xef\xbb\xbf" + data
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".evalguard-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        try:
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        except OSError:
+            pass
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
