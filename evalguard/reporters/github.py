@@ -52,19 +52,23 @@ def error_command(e: FileError) -> str:
         if e.column is not None:
             props.append(("col", e.column))
     props.append(("title", CANNOT_CHECK_TITLE))
-    return workflow_command("error", props, e.reason)
+    return workflow_command("error", props, in_cell(e, e.reason))
 
 
 def finding_message(d: Diagnostic) -> str:
     """The message, with the notebook cell in front when the finding is in one, and the
     related places briefly after it: `… (see line 38: eval mode set here)`."""
-    message = d.message
-    cell, cell_line = getattr(d, "cell", None), getattr(d, "cell_line", None)
-    if cell is not None:
-        where = f"cell {cell}" + (f", line {cell_line}" if cell_line is not None else "")
-        message = f"{where}: {message}"
+    message = in_cell(d, d.message)
     notes = related_notes(d.path, d.related)
     return f"{message} (see {notes})" if notes else message
+
+
+def in_cell(place: object, message: str) -> str:
+    """`cell 3, line 2: message` for a place in a notebook (which has `cell`/`cell_line`)."""
+    cell, cell_line = getattr(place, "cell", None), getattr(place, "cell_line", None)
+    if cell is None:
+        return message
+    return f"cell {cell}" + (f", line {cell_line}" if cell_line is not None else "") + f": {message}"
 
 
 def related_notes(path: str, related: Iterable[Related]) -> str:

@@ -202,13 +202,17 @@ def _result(d: Diagnostic, rule_index: Optional[int], root: Path, sources: "_Sou
 def result_message(d: Diagnostic) -> str:
     """The message as SARIF plain text, the notebook cell in front when there is one, and
     the related places after it as embedded links to `relatedLocations`."""
-    message = d.message
-    cell, cell_line = getattr(d, "cell", None), getattr(d, "cell_line", None)
-    if cell is not None:
-        message = f"cell {cell}" + (f", line {cell_line}" if cell_line is not None else "") + f": {message}"
-    text = escape_message(message)
+    text = escape_message(_in_cell(d, d.message))
     links = [_related_link(i, d.path, r) for i, r in enumerate(d.related, start=1)]
     return f"{text} (see {'; '.join(links)})" if links else text
+
+
+def _in_cell(place: object, message: str) -> str:
+    """`cell 3, line 2: message` for a place in a notebook (which has `cell`/`cell_line`)."""
+    cell, cell_line = getattr(place, "cell", None), getattr(place, "cell_line", None)
+    if cell is None:
+        return message
+    return f"cell {cell}" + (f", line {cell_line}" if cell_line is not None else "") + f": {message}"
 
 
 def _related_link(i: int, path: str, r: Related) -> str:
@@ -274,7 +278,10 @@ def artifact_location(path: str, root: Path) -> dict[str, str]:
 
 def fingerprint(d: Diagnostic, sources: "_Sources") -> str:
     line = sources.line(d)
-    anchor = " ".join(line.split()) if line is not None and line.strip() else "message:" + re.sub(r"\d+", "#", d.message)
+    if line is not None and line.strip():
+        anchor = " ".join(line.split())
+    else:  # the message, without the line numbers it mentions
+        anchor = "message:" + re.sub(r"\d+", "#", d.message)
     key = "\0".join((d.code, d.path.replace(os.sep, "/"), anchor))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
@@ -349,6 +356,6 @@ def _notebook_cells(path: str) -> Optional[list[list[str]]]:
 def _notification(e: FileError, root: Path) -> dict[str, Any]:
     return {
         "level": "error",
-        "message": {"text": escape_message(f"cannot check {e.path}: {e.reason}")},
+        "message": {"text": escape_message(_in_cell(e, f"cannot check {e.path}: {e.reason}"))},
         "locations": [{"physicalLocation": physical_location(e.path, root, _point(e.line, e.column))}],
     }
