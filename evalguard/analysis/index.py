@@ -56,6 +56,8 @@ class FileIndex:
     #: `self.train()` inside a method of a class (kept with the class and method name)
     self_train_calls: list[tuple[cst.Call, ClassInfo, str]] = field(default_factory=list)
     has_optimizer_step: bool = False
+    #: functions whose body (or a nested function's) has a call that may matter
+    relevant: set[FunctionNode] = field(default_factory=set)
 
     def qualify(self, node: cst.BaseExpression) -> Optional[str]:
         name = dotted(node)
@@ -72,6 +74,7 @@ class _Indexer:
 
     def run(self, module: cst.Module) -> FileIndex:
         self.visit(module, None, None, ())
+        self.method_names = {m for c in self.index.classes.values() for m in c.methods}
         for item in self.with_items:
             qual = self.index.qualify(item.item)
             if qual in K.GRAD_CONTEXT_CLASSES:
@@ -125,6 +128,11 @@ class _Indexer:
     def _call(self, node: cst.Call, cls: Optional[ClassInfo], function: Optional[FunctionNode], guards: tuple) -> None:
         idx = self.index
         func = node.func
+        if function is not None and function not in idx.relevant and self._relevant_call(func):
+            cur: Optional[FunctionNode] = function
+            while cur is not None and cur not in idx.relevant:
+                idx.relevant.add(cur)
+                cur = idx.parent_function.get(cur)
         if (isinstance(func, cst.Attribute) and func.attr.value == "train" and isinstance(func.value, cst.Name)
                 and func.value.value == "self" and cls is not None and function is not None
                 and (not node.args or constant(node.args[0].value) is True)):
@@ -148,6 +156,39 @@ class _Indexer:
                 if arg.keyword is not None and arg.keyword.value == "volatile":
                     if not (isinstance(arg.value, cst.Name) and arg.value.value in ("False", "None")):
                         idx.volatile_calls.append(node)
+
+
+    def _relevant_call(self, func: cst.BaseExpression) -> bool:
+        """Could this call matter to mode or grad analysis? (Calls into this file, into
+        the libraries that build models, or of module methods such as `.eval()`.)"""
+        if isinstance(func, cst.Attribute) and (func.attr.value in _RELEVANT_METHODS
+                                                or func.attr.value in self.method_names):
+            return True
+        name = dotted(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if name is None:
+            return False
+        head = name.split(".")[0]
+        if head in self.index.functions or head in self.index.classes:
+            return True
+        qual = self.index.imports.qualify(name)
+        return qual is not None and qual.split(".")[0] not in _IRRELEVANT_PACKAGES
+
+
+#: method names that touch a module's mode, gradients or training (a function without
+#: any of these, without calls into this file and without model-library calls cannot
+#: produce a finding of the flow rules, so it is not interpreted on its own)
+_RELEVANT_METHODS = {
+    "eval", "train", "forward", "predict", "predict_proba", "generate", "backward", "step", "parameters",
+    "named_parameters", "requires_grad_", "apply", "load_state_dict", "modules", "named_modules", "children",
+    "named_children", "set_training_mode", "freeze", "unfreeze", "from_pretrained", "from_config",
+    "load_from_checkpoint", "manual_backward",
+}
+_IRRELEVANT_PACKAGES = {
+    "os", "sys", "re", "json", "math", "time", "logging", "warnings", "typing", "collections", "itertools",
+    "functools", "pathlib", "argparse", "dataclasses", "abc", "enum", "copy", "random", "string", "shutil",
+    "subprocess", "inspect", "contextlib", "numpy", "np", "pandas", "pd", "io", "pickle", "glob", "tqdm",
+    "datetime", "textwrap", "operator", "hashlib", "uuid", "tempfile", "threading", "multiprocessing",
+}
 
 
 def build_index(module: cst.Module) -> FileIndex:

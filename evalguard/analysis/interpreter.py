@@ -130,6 +130,8 @@ class Interpreter:
         for func in self.index.all_functions:
             if func in self.visited or self.index.parent_function.get(func) is not None:
                 continue
+            if func not in self.index.relevant:
+                continue  # nothing in it can change a mode, disable grads or run a model
             if keep(func):
                 out.append(func)
         return out

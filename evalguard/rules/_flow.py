@@ -10,6 +10,12 @@ from evalguard.analysis import describe, FileAnalysis, ForwardEvent, ModeFact, V
 from evalguard.rules.base import ERROR, WARNING
 
 
+#: a forward pass on a module needs a module: torch, a library that builds models, or an
+#: object that shows it is one (`.eval()`, `.parameters()`, `state_dict`)
+FLOW_TOKENS = ("torch", "nn.", "Module", "timm", "transformers", "diffusers", "lightning", "eval", "train",
+               "parameters", "state_dict", "from_pretrained")
+
+
 def severity(event: ForwardEvent) -> str:
     """Errors when the module provably has mode-sensitive layers; warnings otherwise."""
     return ERROR if event.sensitive else WARNING

@@ -37,6 +37,8 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
     summary: ClassVar[str]
+    #: words without which the rule cannot fire (the text pre-filter); empty: any file
+    tokens: ClassVar[tuple[str, ...]] = ()
 
     def check(self, analysis: "FileAnalysis") -> Iterator[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError

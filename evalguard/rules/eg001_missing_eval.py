@@ -14,6 +14,7 @@ class MissingEval(Rule):
     code = "EG001"
     name = "missing-eval"
     summary = "Inference forward pass may run while the module is still in training mode (no `.eval()` before it)."
+    tokens = _flow.FLOW_TOKENS
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for event in analysis.forwards:

@@ -16,6 +16,7 @@ class MissingNoGrad(Rule):
         "Inference forward pass may run with autograd enabled "
         "(no `torch.no_grad()` / `torch.inference_mode()`)."
     )
+    tokens = _flow.FLOW_TOKENS
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for event in analysis.forwards:

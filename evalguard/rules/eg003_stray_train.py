@@ -17,6 +17,7 @@ class StrayTrain(Rule):
     code = "EG003"
     name = "stray-train"
     summary = "An explicit `.train()` is the last mode change before an inference forward pass."
+    tokens = _flow.FLOW_TOKENS
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         seen: dict = {}

@@ -17,6 +17,7 @@ class FrozenBatchnorm(Rule):
     code = "EG004"
     name = "frozen-batchnorm"
     summary = "A frozen (sub)module containing BatchNorm runs in training mode, so its running statistics drift."
+    tokens = _flow.FLOW_TOKENS
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         reported: set = set()

@@ -17,6 +17,7 @@ class EvalNotRestored(Rule):
     code = "EG005"
     name = "eval-not-restored"
     summary = "A training step may run while the module is still in eval mode (an earlier `.eval()` was never undone)."
+    tokens = _flow.FLOW_TOKENS
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for event in analysis.forwards:

@@ -16,6 +16,7 @@ class ModeCallMissingParens(Rule):
         "`model.eval` / `model.train` without the call does nothing; "
         "`with torch.no_grad:` without parentheses raises."
     )
+    tokens = (".eval", ".train", "no_grad", "inference_mode", "enable_grad", "set_grad_enabled")
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for attr in analysis.index.bare_mode_attrs:

@@ -18,6 +18,7 @@ class FunctionalDropoutIgnoresMode(Rule):
     code = "EG007"
     name = "functional-dropout-ignores-mode"
     summary = "Functional dropout inside a module is not tied to `self.training`, so `.eval()` does not control it."
+    tokens = ("dropout", "scaled_dot_product_attention")
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for call in analysis.index.dropout_calls:

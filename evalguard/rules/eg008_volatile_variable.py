@@ -17,6 +17,7 @@ class VolatileVariable(Rule):
     code = "EG008"
     name = "volatile-variable"
     summary = "`Variable(..., volatile=True)` has had no effect since PyTorch 0.4; gradients are tracked."
+    tokens = ("volatile",)
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for node in analysis.index.volatile_calls:
