@@ -158,10 +158,26 @@ class Interpreter:
                     self.frames.pop()
                     state = out[0] or state
                     state.env = {}
+                    if any(self._scan(m).mode_change for name, m in cls.methods.items()
+                           if m is not func and name != "__init__"):
+                        self._forget_fresh_modes(self_obj, state)
         args = self._root_params(func)
         self.frames.append(Frame(None, None))
         self.invoke(Func(func, cls, self_obj), args, {}, None, state)
         self.frames.pop()
+
+    def _forget_fresh_modes(self, self_obj: int, state: State) -> None:
+        """A method called from outside may run after another method that changed the
+        mode of `self.model` (`fit()` ending in `eval()`, before `predict()`): the
+        training mode `__init__` left is then only one possibility, so it is unknown."""
+        for (oid, _attr), value in list(state.attrs.items()):
+            if oid != self_obj:
+                continue
+            for obj in object_ids(value):
+                modes = self.heap.mode(state, obj)
+                if any(f.kind == FRESH for f in modes):
+                    self.heap.set_mode(state, obj, frozenset(
+                        ModeFact(UNKNOWN, f.node, f.what) if f.kind == FRESH else f for f in modes))
 
     def _root_params(self, func: cst.FunctionDef) -> list[Value]:
         out: list[Value] = []
