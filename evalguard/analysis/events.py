@@ -40,6 +40,7 @@ class Visit:
     volatile: bool = False  # an input came from Variable(..., volatile=True)
     managed_grad: bool = False  # the called method disables gradients itself (HF generate)
     target: bool = False  # a no_grad forward whose output feeds a loss (teacher, target network)
+    frozen: bool = False  # every parameter of the module is frozen: no graph without grad inputs
 
     @property
     def is_inference(self) -> bool:

@@ -1274,6 +1274,12 @@ class Interpreter:
             src = args[-1]
             if isinstance(src, Members):
                 return src
+        if qual in K.TRACERS and args:
+            # tracing runs the model once and records that run: in training mode it bakes
+            # dropout and batch statistics into the traced graph
+            for oid in object_ids(args[0]):
+                if self.heap.objects[oid].is_module_like:
+                    self.record_forward(node, oid, state, "trace", managed_grad=True)
         if qual in K.UNKNOWN_MODE_LOADERS:
             kind = MODULE if qual.startswith(("torch.jit", "torch.hub", "torch.export")) else OPAQUE
             oid = self.heap.new(("new", node, stack), kind, f"{last}(...)", node,
@@ -1430,7 +1436,7 @@ class Interpreter:
         frozen_parts = () if signals else self._frozen_parts(oid, state, code_of(receiver_node))
         visit = Visit(modes, grads, tuple(signals), kind if not signals else "inference", self.call_stack(),
                       self.loop_stack(), frozen_parts, self.heap.optimized_near(oid) or not self.optimizers_seen,
-                      volatile, managed_grad, target)
+                      volatile, managed_grad, target, self._fully_frozen(oid, state))
         event = self.events.get(node)
         if event is None:
             event = self.events[node] = ForwardEvent(node, code_of(receiver_node), info, self.heap.sensitive(oid))
@@ -1444,6 +1450,8 @@ class Interpreter:
             signals.append("gradients are disabled here")
         if method in ("predict", "predict_proba", "generate"):
             signals.append(f"`.{method}()` is an inference call")
+        elif method == "trace":
+            signals.append("`torch.jit.trace` records this run into the exported graph")
         for f in reversed(self.frames):
             if f.func is not None and K.is_inference_function_name(f.func.name.value):
                 signals.append(f"it runs inside `{f.func.name.value}()`")
@@ -1458,6 +1466,11 @@ class Interpreter:
         if volatile:
             signals.append("its input is a `Variable(..., volatile=True)`")
         return signals
+
+    def _fully_frozen(self, oid: int, state: State) -> bool:
+        """All its parameters are frozen (`model.requires_grad_(False)`): a forward pass
+        without grad-requiring inputs builds no graph (SpeechBrain's inference classes)."""
+        return any(not f.partial for f in self.heap.frozen(state, oid))
 
     def _in_unit_test(self) -> bool:
         for f in self.frames:

@@ -199,6 +199,9 @@ def is_hf_model_class(qualname: str) -> bool:
     ) and not _NOT_MODULE_NAMES.search(last)
 
 
+#: calls that run the model once to record it
+TRACERS = {"torch.jit.trace", "torch.jit.trace_module"}
+
 #: loaders whose result has a mode unknown to static analysis
 UNKNOWN_MODE_LOADERS = {
     "torch.load",

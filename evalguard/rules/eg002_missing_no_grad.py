@@ -22,7 +22,7 @@ class MissingNoGrad(Rule):
         for event in analysis.forwards:
             hit = None
             for visit in event.visits:
-                if not visit.is_inference or visit.managed_grad or not event.obj.is_module_like:
+                if not visit.is_inference or visit.managed_grad or visit.frozen or not event.obj.is_module_like:
                     continue
                 on = [g for g in visit.grads if g.kind == ON]
                 if not on:
