@@ -55,31 +55,27 @@ def fix_text(text: str, path: str, rules: Sequence[Rule], unsafe: bool = False) 
         for _ in range(MAX_ROUNDS):
             module = parse_source(current)
             analysis = analyze_module(module, path)
-            edits: set[TextEdit] = set()
+            groups: list[tuple[str, frozenset[TextEdit]]] = []  # one rule's fixes, one group per finding
             lines = current.split("\n")
-            count: dict[str, int] = {}
             for rule in sorted(rules, key=_priority):
-                if edits:
+                if groups:
                     break  # one rule per round
                 for finding in rule.check(analysis):
                     fix = finding.fix
                     if fix is None or (fix.applicability != SAFE and not unsafe):
                         continue
                     resolved = resolve(fix, analysis.position, lines)
-                    if resolved is None:
-                        continue
-                    edits.update(TextEdit.from_json(e) for e in resolved["edits"])
-                    count[rule.code] = count.get(rule.code, 0) + 1
-            if not edits:
+                    if resolved is not None:
+                        groups.append((rule.code, frozenset(TextEdit.from_json(e) for e in resolved["edits"])))
+            if not groups:
                 break
-            new = apply_edits(current, sorted(edits))
-            parse_source(new)  # never keep text that does not parse
+            new, applied = _apply_round(current, groups)
             if new == current:
                 break
             current = new
-            result.applied += sum(count.values())
-            for code, n in count.items():
-                result.by_rule[code] = result.by_rule.get(code, 0) + n
+            result.applied += len(applied)
+            for code in applied:
+                result.by_rule[code] = result.by_rule.get(code, 0) + 1
         else:
             result.problem = f"fixes did not settle after {MAX_ROUNDS} rounds; file left unchanged"
             return result
@@ -91,6 +87,24 @@ def fix_text(text: str, path: str, rules: Sequence[Rule], unsafe: bool = False) 
         return result
     result.fixed = current
     return result
+
+
+def _apply_round(text: str, groups: list[tuple[str, frozenset[TextEdit]]]) -> tuple[str, list[str]]:
+    """Apply all of a round's fixes at once; if the result does not parse (two fixes
+    that are fine alone but not together, e.g. deleting both statements of a block),
+    apply the first fix alone and leave the rest to the next round."""
+    edits = sorted(set().union(*(edits for _, edits in groups)))
+    new = apply_edits(text, edits)
+    try:
+        parse_source(new)
+        return new, [code for code, _ in groups]
+    except SourceError:
+        if len(groups) == 1:
+            raise
+    code, first = groups[0]
+    new = apply_edits(text, sorted(first))
+    parse_source(new)  # never keep text that does not parse
+    return new, [code]
 
 
 def _priority(rule: Rule) -> int:
