@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional, TextIO
 
 import typer
 
@@ -35,6 +35,8 @@ class OutputFormat(str, Enum):
     text = "text"
     concise = "concise"
     json = "json"
+    github = "github"
+    sarif = "sarif"
 
 
 class ListFormat(str, Enum):
@@ -62,6 +64,12 @@ def root(
 
 
 _SELECTOR_HELP = "Comma-separated rule codes, code prefixes or names; repeatable."
+_PATTERN_HELP = "Comma-separated gitignore-style patterns, relative to the current directory; repeatable."
+
+
+class UsageError(Exception):
+    """A mistake in how evalguard was asked to run (configuration, baseline, git ref):
+    printed as `evalguard: error: ...`, exit 2, never a traceback."""
 
 
 @app.command()
@@ -69,7 +77,9 @@ def check(
     paths: Annotated[
         Optional[list[str]],
         typer.Argument(
-            metavar="PATHS", help="Files and directories to check (directories: their *.py files).", show_default="."
+            metavar="PATHS",
+            help="Files and directories to check (directories: their *.py and *.ipynb files); `-` reads stdin.",
+            show_default=".",
         ),
     ] = None,
     select: Annotated[
@@ -79,9 +89,78 @@ def check(
     extend_select: Annotated[
         Optional[list[str]], typer.Option(metavar="CODES", help=f"Rules to add to the selection. {_SELECTOR_HELP}")
     ] = None,
+    config: Annotated[
+        Optional[str],
+        typer.Option(
+            "--config",
+            metavar="PATH",
+            help="The configuration file to use (a pyproject.toml with [tool.evalguard], or a TOML file of those "
+            "keys) instead of the nearest pyproject.toml with a [tool.evalguard] table.",
+        ),
+    ] = None,
+    isolated: Annotated[bool, typer.Option("--isolated", help="Read no configuration file.")] = False,
+    exclude: Annotated[
+        Optional[list[str]],
+        typer.Option(metavar="PATTERNS", help=f"Paths to leave out, replacing the configured and default excludes. {_PATTERN_HELP}"),
+    ] = None,
+    extend_exclude: Annotated[
+        Optional[list[str]],
+        typer.Option(metavar="PATTERNS", help=f"Paths to leave out, in addition to the excludes. {_PATTERN_HELP}"),
+    ] = None,
+    force_exclude: Annotated[
+        bool,
+        typer.Option("--force-exclude", help="Apply the excludes to paths given on the command line too (for pre-commit)."),
+    ] = False,
+    respect_gitignore: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--respect-gitignore/--no-respect-gitignore",
+            help="Skip files ignored by .gitignore while walking directories (default: on, or the configuration's "
+            "respect-gitignore).",
+            show_default=False,
+        ),
+    ] = None,
+    stdin_filename: Annotated[
+        Optional[str],
+        typer.Option(
+            "--stdin-filename",
+            metavar="NAME",
+            help="The name to report source read from stdin (`-`) under; per-file-ignores apply to it. "
+            "A name ending in .ipynb reads a notebook.",
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--output-format", case_sensitive=False, help="How to print the results.")
     ] = OutputFormat.text,
+    output_file: Annotated[
+        Optional[str],
+        typer.Option("--output-file", "-o", metavar="PATH", help="Write the report to this file instead of stdout."),
+    ] = None,
+    statistics: Annotated[
+        bool, typer.Option("--statistics", help="Print the number of findings per rule instead of the findings.")
+    ] = False,
+    show_suppressed: Annotated[
+        bool,
+        typer.Option(
+            "--show-suppressed",
+            help="Also list the findings silenced by `# noqa` / `# evalguard: ignore` comments "
+            "(JSON: a top-level `suppressed` list).",
+        ),
+    ] = False,
+    baseline: Annotated[
+        Optional[str],
+        typer.Option("--baseline", metavar="FILE", help="Report only findings that the baseline FILE does not hold."),
+    ] = None,
+    write_baseline: Annotated[
+        Optional[str],
+        typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in the baseline FILE."),
+    ] = None,
+    changed_since: Annotated[
+        Optional[str],
+        typer.Option(
+            "--changed-since", metavar="REF", help="Report only findings on lines added or changed since the git revision REF."
+        ),
+    ] = None,
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit with status 0 even when there are findings or file errors.")
     ] = False,
@@ -92,19 +171,35 @@ def check(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text format: print findings only, no summary.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Never colour the output (NO_COLOR is honoured too).")] = False,
 ) -> None:
-    """Check Python files for code that makes a model predict in training mode or with autograd on.
+    """Check Python files and notebooks for code that makes a model predict in training mode
+    or with autograd on.
 
     Exit status: 0 when there is nothing to report; 1 when there are findings or any
     file could not be read or parsed (as ruff does: such a file is listed under
-    `errors` and never stops the run); 2 on a usage error or an internal error.
-    --exit-zero turns 1 into 0.
+    `errors` and never stops the run); 2 on a usage error (including a bad configuration
+    file) or an internal error. --exit-zero turns 1 into 0.
     """
-    rules = _select(select, ignore, extend_select)
+    given = list(paths or [])
+    if not given:
+        given = ["-"] if stdin_filename else ["."]
     try:
+        if baseline and write_baseline:
+            raise UsageError("--baseline and --write-baseline cannot be used together")
+        if changed_since is not None and "-" in given:
+            raise UsageError("--changed-since cannot be used with stdin (`-`)")
+        if given.count("-") > 1:
+            raise UsageError("`-` (stdin) can be given only once")
+        rules, run_options = _settings(given, config, isolated, stdin_filename, select, ignore, extend_select,
+                                       exclude, extend_exclude, force_exclude, respect_gitignore)
         from evalguard.runner import run
 
-        report = run(paths or ["."], rules, jobs)
-        _render(report, output_format, quiet=quiet, no_color=no_color)
+        report = run(given, rules, jobs, show_suppressed=show_suppressed, stdin_filename=stdin_filename, **run_options)
+        _post_process(report, baseline, write_baseline, changed_since)
+        _output(report, output_format, output_file, statistics=statistics, quiet=quiet, no_color=no_color)
+    except UsageError as exc:
+        _usage_error(str(exc))
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise
     except BrokenPipeError:  # the reader went away (`| head`): not a failure of the check
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except Exception:  # a bug in evalguard itself: exit 2, so it is not taken for findings
@@ -113,6 +208,132 @@ def check(
         raise typer.Exit(EXIT_ERROR) from None
     failed = bool(report.diagnostics or report.errors)
     raise typer.Exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_OK)
+
+
+def _usage_error(message: str) -> NoReturn:
+    typer.echo(f"evalguard: error: {message}", err=True)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def _settings(
+    paths: list[str],
+    config_path: Optional[str],
+    isolated: bool,
+    stdin_filename: Optional[str],
+    select: Optional[list[str]],
+    ignore: Optional[list[str]],
+    extend_select: Optional[list[str]],
+    exclude: Optional[list[str]],
+    extend_exclude: Optional[list[str]],
+    force_exclude: bool,
+    respect_gitignore: Optional[bool],
+) -> tuple[list[Rule], dict]:
+    """The rules and the runner's options: the configuration file, then the flags on top."""
+    from evalguard.config import ConfigError, PerFileIgnores, check_selectors, resolve_config, select_codes
+    from evalguard.discovery import DEFAULT_EXCLUDES, Exclusions, PatternFile
+    from evalguard.rules import get_rule
+
+    try:
+        cfg = resolve_config(paths, config_path, isolated, stdin_filename)
+        check_selectors(cfg)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    cli = {"--select": _split(select), "--ignore": _split(ignore), "--extend-select": _split(extend_select)}
+    _check_cli_selectors(cli)
+    codes = select_codes(cfg, cli["--select"], cli["--ignore"], cli["--extend-select"])
+    rules = [get_rule(code) for code in codes]
+
+    cli_exclude = _split(exclude) if exclude is not None else None
+    patterns: list[PatternFile] = []
+    if cli_exclude is not None:
+        names: tuple[str, ...] = ()
+        patterns.append(PatternFile(os.getcwd(), cli_exclude, outside=True))
+    elif cfg.exclude is not None:
+        names = ()
+        patterns.append(PatternFile(str(cfg.root), cfg.exclude, outside=True))
+    else:
+        names = DEFAULT_EXCLUDES
+    if cfg.extend_exclude:
+        patterns.append(PatternFile(str(cfg.root), cfg.extend_exclude, outside=True))
+    if extend_exclude:
+        patterns.append(PatternFile(os.getcwd(), _split(extend_exclude), outside=True))
+    exclusions = Exclusions(
+        names=names,
+        patterns=tuple(p for p in patterns if p),
+        respect_gitignore=cfg.respect_gitignore if respect_gitignore is None else respect_gitignore,
+        force=force_exclude,
+    )
+    per_file = PerFileIgnores(cfg)
+    options = {
+        "exclusions": exclusions,
+        "settings": None if cfg.analysis.is_default else cfg.analysis,
+        "ignored_codes": per_file.codes_for if per_file else None,
+    }
+    return rules, options
+
+
+def _check_cli_selectors(given: dict[str, list[str]]) -> None:
+    """A selector on the command line that names no rule is a usage error naming its flag."""
+    from evalguard.rules import UnknownRuleError, select_rules
+
+    for flag, selectors in given.items():
+        try:
+            select_rules(select=selectors)
+        except UnknownRuleError as exc:
+            raise typer.BadParameter(f"{exc}; see `evalguard rules`", param_hint=f"'{flag}'") from None
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _post_process(report: Report, baseline: Optional[str], write_baseline: Optional[str], changed_since: Optional[str]) -> None:
+    """--write-baseline / --baseline / --changed-since: leave out the findings they hide."""
+    if not (baseline or write_baseline or changed_since):
+        return
+    from evalguard.sources import SourceLines
+
+    sources = SourceLines(report.sources)
+    if write_baseline:
+        from evalguard.baseline import BaselineError, write_baseline as write
+
+        try:
+            count = write(write_baseline, report.diagnostics, sources)
+        except BaselineError as exc:
+            raise UsageError(str(exc)) from None
+        typer.echo(f"evalguard: wrote {count} finding{'s' if count != 1 else ''} to the baseline {write_baseline}", err=True)
+        report.baselined, report.diagnostics = len(report.diagnostics), []
+    if baseline:
+        from evalguard.baseline import BaselineError, filter_new, load_baseline
+
+        try:
+            recorded = load_baseline(baseline)
+        except BaselineError as exc:
+            raise UsageError(str(exc)) from None
+        report.diagnostics, report.baselined = filter_new(report.diagnostics, recorded, baseline, sources)
+    if changed_since:
+        from evalguard.changes import ChangesError, filter_changed
+
+        try:
+            report.diagnostics, report.unchanged = filter_changed(report.diagnostics, changed_since, sources)
+        except ChangesError as exc:
+            raise UsageError(str(exc)) from None
+
+
+def _output(
+    report: Report, output_format: OutputFormat, output_file: Optional[str], *, statistics: bool, quiet: bool, no_color: bool
+) -> None:
+    if output_file is None:
+        _render(report, output_format, sys.stdout, statistics=statistics, quiet=quiet, no_color=no_color)
+        return
+    try:
+        parent = os.path.dirname(os.path.abspath(output_file))
+        os.makedirs(parent, exist_ok=True)
+        stream = open(output_file, "w", encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write the output file {output_file}: {exc.strerror or exc}") from None
+    with stream:
+        _render(report, output_format, stream, statistics=statistics, quiet=quiet, no_color=True, to_file=True)
 
 
 @app.command("rules")
@@ -169,43 +390,51 @@ def show_rule(
         typer.echo(rule.docs.rstrip("\n"))
 
 
-def _select(select: list[str] | None, ignore: list[str] | None, extend_select: list[str] | None) -> list[Rule]:
-    """The selected rules; a selector that names no rule is a usage error naming its flag."""
-    from evalguard.rules import UnknownRuleError, select_rules
+def _render(
+    report: Report,
+    output_format: OutputFormat,
+    stream: TextIO,
+    *,
+    statistics: bool = False,
+    quiet: bool = False,
+    no_color: bool = False,
+    to_file: bool = False,
+) -> None:
+    if statistics:
+        from evalguard.reporters import statistics as stats
 
-    given = {"--select": _split(select), "--ignore": _split(ignore), "--extend-select": _split(extend_select)}
-    for flag, selectors in given.items():
-        try:
-            select_rules(select=selectors)
-        except UnknownRuleError as exc:
-            raise typer.BadParameter(f"{exc}; see `evalguard rules`", param_hint=f"'{flag}'") from None
-    return select_rules(given["--select"], given["--ignore"], given["--extend-select"])
-
-
-def _split(values: list[str] | None) -> list[str]:
-    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
-
-
-def _render(report: Report, output_format: OutputFormat, *, quiet: bool, no_color: bool) -> None:
-    if output_format is OutputFormat.json:
+        stats.render(report, stream, as_json=output_format is OutputFormat.json)
+    elif output_format is OutputFormat.json:
         from evalguard.reporters import json as reporter
 
-        reporter.render(report, sys.stdout)
+        reporter.render(report, stream)
     elif output_format is OutputFormat.concise:
         from evalguard.reporters import concise
 
-        concise.render(report, sys.stdout)
+        concise.render(report, stream)
+    elif output_format is OutputFormat.github:
+        from evalguard.reporters import github
+
+        github.render(report, stream)
+    elif output_format is OutputFormat.sarif:
+        from evalguard.reporters import sarif
+        from evalguard.rules import all_rules
+
+        sarif.render(report, stream, all_rules())
     else:
         from evalguard.reporters import text
 
-        text.render(report, _console(no_color), quiet=quiet)
+        text.render(report, _console(no_color, stream if to_file else None), quiet=quiet)
 
 
-def _console(no_color: bool) -> Console:
-    """A console on stdout: coloured on a terminal, plain when piped, --no-color or NO_COLOR."""
+def _console(no_color: bool, file: Optional[TextIO] = None) -> Console:
+    """A console on stdout (or `file`): coloured on a terminal, plain when piped, written
+    to a file, --no-color or NO_COLOR."""
     from rich.console import Console
 
     plain = no_color or bool(os.environ.get("NO_COLOR"))
+    if file is not None:
+        return Console(file=file, color_system=None, force_terminal=False, soft_wrap=True, highlight=False, width=10_000)
     return Console(color_system=None if plain else "auto", soft_wrap=True, highlight=False)
 
 

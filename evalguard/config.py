@@ -171,7 +171,7 @@ def load_config(path: Path) -> Config:
     """Read and validate one configuration file."""
     path = Path(os.path.abspath(path))
     doc = _load_toml(path)
-    table = _table_of(path, doc)
+    table = _table_of(doc)
     if table is not None:
         where = f"{display(path)}: [tool.{TABLE}]"
     elif path.name == "pyproject.toml":

@@ -136,7 +136,7 @@ class FileResult:
     path: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     error: Optional[FileError] = None
-    #: findings silenced by a `# noqa` / `# evalguard: ignore` comment
+    #: findings silenced by a suppression comment (see evalguard.suppression)
     suppressed: list[Diagnostic] = field(default_factory=list)
 
 

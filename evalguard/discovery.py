@@ -98,14 +98,16 @@ def compile_patterns(lines: Iterable[str]):
 class PatternFile:
     """Gitignore-style patterns that apply relative to the directory `base`: a
     `.gitignore` file, or the configuration's excludes. `outside` says what to do with
-    a path that is not under `base`: match its name only (configuration excludes) or
-    not at all (a `.gitignore` governs only its own directory)."""
+    a path that is not under `base`: match its name against the patterns that name no
+    directory (configuration excludes: `*.pyc`, `build/`), or nothing (a `.gitignore`
+    governs only its own directory)."""
 
     def __init__(self, base: str, lines: Sequence[str], *, outside: bool = False):
         self.base = os.path.abspath(base)
         self.lines = tuple(line.rstrip("\r\n") for line in lines)
         self.outside = outside
         self.spec = compile_patterns(self.lines)
+        self._names = compile_patterns([x for x in self.lines if _names_only(x)]) if outside else None
 
     def __bool__(self) -> bool:
         return bool(self.spec.patterns)
@@ -117,32 +119,46 @@ class PatternFile:
             return None
         return rel
 
-    def relative(self, path: str) -> Optional[str]:
-        """What the patterns are matched against for `path`: its path relative to `base`,
-        or outside `base` its name (configuration excludes) or nothing (a `.gitignore`)."""
-        rel = self.within(path)
-        if rel is None and self.outside:
-            return os.path.basename(os.path.abspath(path))
-        return rel
-
     def check(self, rel: Optional[str], is_dir: bool) -> Optional[bool]:
-        """True: excluded; False: re-included by a `!pattern`; None: no pattern matched."""
+        """For a path relative to `base`: True: excluded; False: re-included by a
+        `!pattern`; None: no pattern matched."""
         if rel is None or rel == ".":
             return None
         return self.spec.check_file(rel + "/" if is_dir else rel).include
 
+    def check_outside(self, name: str, is_dir: bool) -> Optional[bool]:
+        """The same for an entry called `name` outside `base`."""
+        if self._names is None:
+            return None
+        return self._names.check_file(name + "/" if is_dir else name).include
+
+    def check_path(self, path: str, is_dir: bool) -> Optional[bool]:
+        rel = self.within(path)
+        if rel is None:
+            return self.check_outside(os.path.basename(os.path.abspath(path)), is_dir)
+        return self.check(rel, is_dir)
+
     def exempting(self, root: str) -> "PatternFile":
         """These patterns less those that match `root` (or a directory above it): an
         explicitly given directory is walked even when a pattern excludes it."""
-        rel = self.relative(root)
-        if rel is None or rel == "." or not self.check(rel, True):
+        if not self.check_path(root, True):
             return self
+        rel = self.within(root)
+        target = (rel if rel is not None else os.path.basename(os.path.abspath(root))) + "/"
         kept = [
             line
             for line in self.lines
-            if line.lstrip().startswith(("!", "#")) or not compile_patterns([line]).match_file(rel + "/")
+            if line.lstrip().startswith(("!", "#"))
+            or (rel is None and not _names_only(line))
+            or not compile_patterns([line]).match_file(target)
         ]
         return PatternFile(self.base, kept, outside=self.outside)
+
+
+def _names_only(line: str) -> bool:
+    """Whether a gitignore pattern names an entry at any depth (no `/` but a trailing one)."""
+    body = line.strip().lstrip("!").rstrip("/")
+    return bool(body) and not body.startswith("#") and "/" not in body
 
 
 @dataclass
@@ -150,7 +166,8 @@ class Exclusions:
     """What a walk leaves out (see the module docstring)."""
 
     names: tuple[str, ...] = DEFAULT_EXCLUDES
-    patterns: Optional[PatternFile] = None
+    #: `exclude` + `extend-exclude` patterns, each set relative to its own directory
+    patterns: tuple[PatternFile, ...] = ()
     respect_gitignore: bool = True
     force: bool = False
 
@@ -161,9 +178,8 @@ class Exclusions:
         parts = [p for p in display_path(os.path.abspath(path)).split("/") if p]
         if any(is_excluded(p, self.names) for p in parts):
             return True
-        if self.patterns:
-            return bool(self.patterns.check(self.patterns.relative(path), os.path.isdir(path)))
-        return False
+        is_dir = os.path.isdir(path)
+        return any(p.check_path(path, is_dir) for p in self.patterns)
 
 
 def discover(paths: Iterable[str], exclusions: Optional[Exclusions] = None) -> Discovered:
@@ -254,7 +270,7 @@ def _walk(root: str, shown_root: str, exclusions: Exclusions, errors: list[FileE
         where = display_path(exc.filename) if exc.filename else shown_root
         errors.append(FileError(where, f"cannot read directory: {exc.strerror or exc}"))
 
-    configured = exclusions.patterns.exempting(root) if exclusions.patterns else None
+    configured = [p.exempting(root) for p in exclusions.patterns if p]
     gitignores: dict[str, list[PatternFile]] = {}
     above = _ignores_above(root) if exclusions.respect_gitignore else []
 
@@ -265,23 +281,11 @@ def _walk(root: str, shown_root: str, exclusions: Exclusions, errors: list[FileE
             if own:
                 applying = [*applying, own]
         prefixes = [(p, p.within(dirpath)) for p in applying]
-        configured_prefix = configured.within(dirpath) if configured else None
-
-        def skipped(name: str, is_dir: bool) -> bool:
-            if configured is not None:
-                rel = _join(configured_prefix, name, configured)
-                if configured.check(rel, is_dir):
-                    return True
-            verdict: Optional[bool] = None
-            for pattern_file, prefix in prefixes:
-                result = pattern_file.check(_join(prefix, name, pattern_file), is_dir)
-                if result is not None:
-                    verdict = result
-            return bool(verdict)
+        configured_prefixes = [(p, p.within(dirpath)) for p in configured]
 
         kept_dirs = []
         for d in sorted(dirnames):
-            if d in ALWAYS_EXCLUDED or is_excluded(d, exclusions.names) or skipped(d, True):
+            if d in ALWAYS_EXCLUDED or is_excluded(d, exclusions.names) or _skipped(d, True, configured_prefixes, prefixes):
                 continue
             kept_dirs.append(d)
             if applying:
@@ -291,16 +295,35 @@ def _walk(root: str, shown_root: str, exclusions: Exclusions, errors: list[FileE
             if not name.endswith(SOURCE_SUFFIXES):
                 continue
             path = os.path.join(dirpath, name)
-            if skipped(name, False):
+            if _skipped(name, False, configured_prefixes, prefixes):
                 continue
             if os.path.isfile(path):  # skips broken symlinks and fifos named *.py
                 found.append(SourceFile(display_path(path), path))
     return found
 
 
-def _join(prefix: Optional[str], name: str, pattern_file: PatternFile) -> Optional[str]:
-    if prefix is None:
-        return name if pattern_file.outside else None
-    if prefix == ".":
-        return name
-    return f"{prefix}/{name}"
+def _skipped(
+    name: str,
+    is_dir: bool,
+    configured: list[tuple[PatternFile, Optional[str]]],
+    gitignores: list[tuple[PatternFile, Optional[str]]],
+) -> bool:
+    """Whether the entry `name` of the directory being walked is excluded; each pattern
+    file comes with that directory's path relative to its base (None: not under it)."""
+    for pattern_file, prefix in configured:
+        if prefix is None:  # the walk is outside the patterns' base
+            excluded = pattern_file.check_outside(name, is_dir)
+        else:
+            excluded = pattern_file.check(_join(prefix, name), is_dir)
+        if excluded:
+            return True
+    verdict: Optional[bool] = None  # the last .gitignore pattern that matches decides
+    for pattern_file, prefix in gitignores:
+        result = pattern_file.check(_join(prefix, name), is_dir) if prefix is not None else None
+        if result is not None:
+            verdict = result
+    return bool(verdict)
+
+
+def _join(prefix: str, name: str) -> str:
+    return name if prefix == "." else f"{prefix}/{name}"

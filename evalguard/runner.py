@@ -22,6 +22,7 @@ from evalguard.diagnostics import FileError, FileResult, Report
 from evalguard.discovery import Exclusions, SourceFile, discover
 from evalguard.engine import check_file, check_source
 from evalguard.rules import Rule, get_rule
+from evalguard.sources import decode
 
 #: the path argument that means "read the source from stdin"
 STDIN = "-"
@@ -80,7 +81,7 @@ def run(
             text = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
             result = check_stdin(text, name, codes_for(name), settings)
             results.append(result)
-            report.sources[name] = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+            report.sources[name] = decode(text) if isinstance(text, bytes) else text
     for result in results:
         report.add(result)
     report.errors.extend(found.errors)  # paths that were never files: not counted as checked

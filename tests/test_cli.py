@@ -6,6 +6,7 @@ rules find; the rules' own behaviour is tested by the fixtures (tests/test_fixtu
 """
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing
 import os
@@ -38,6 +39,7 @@ class FakeRule(Rule):
     code = "EG900"
     name = "fake-predict"
     summary = "Test-only rule."
+    docs = "# EG900 fake-predict\n\nTest-only rule.\n"  # type: ignore[assignment]  (no docs page on disk)
 
     def check(self, analysis) -> Iterator[Finding]:
         calls: list[cst.Call] = []
@@ -84,8 +86,8 @@ def write(path: Path, content: str | bytes) -> Path:
     return path
 
 
-def invoke(*args: str, env: dict[str, str] | None = None):
-    return CliRunner().invoke(app, list(args), env=env)
+def invoke(*args: str, env: dict[str, str] | None = None, input: str | bytes | None = None):
+    return CliRunner().invoke(app, list(args), env=env, input=input)
 
 
 def as_json(*args: str) -> dict:
@@ -403,3 +405,123 @@ def test_real_rule_bare_model_eval_exits_1(cwd: Path) -> None:
     result = invoke("check", "-j1", "--select", "EG006", "--output-format", "concise", "t.py")
     assert result.exit_code == 1
     assert result.stdout.startswith("t.py:3:1: EG006 ")
+
+
+# check: statistics, output file, stdin, CI formats (issue #3)
+
+
+def test_statistics_text_and_json(cwd: Path, fake_rule: FakeRule) -> None:
+    write(cwd / "f.py", "predict(1)\npredict(2)\nwarn(3)\n")
+    write(cwd / "g.py", "predict(4)\n")
+    write(cwd / "bad.py", "def f(:\n")
+    result = invoke("check", "-j1", "--statistics", ".")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == ["EG900  4  fake-predict", "bad.py:1:7: error: syntax error: invalid syntax"]
+    result = invoke("check", "-j1", "--statistics", "--output-format", "json", "f.py")
+    assert json.loads(result.stdout) == [{"code": "EG900", "name": "fake-predict", "count": 3}]
+    assert invoke("check", "-j1", "--statistics", "--select", "EG001", "f.py").stdout == ""
+
+
+def test_statistics_orders_by_count(cwd: Path) -> None:
+    from evalguard.diagnostics import Diagnostic, Report
+    from evalguard.reporters import statistics
+
+    def d(code: str, name: str) -> Diagnostic:
+        return Diagnostic("f.py", 1, 1, 1, 2, code, name, "error", "m")
+
+    report = Report(diagnostics=[d("EG002", "b"), d("EG001", "a"), d("EG002", "b"), d("EG010", "long-name")] * 5)
+    buf = io.StringIO()
+    statistics.render(report, buf)
+    assert buf.getvalue().splitlines() == ["EG002  10  b", "EG001   5  a", "EG010   5  long-name"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "concise", "json"])
+def test_output_file(cwd: Path, fake_rule: FakeRule, fmt: str) -> None:
+    write(cwd / "f.py", "a = predict(1)\n")
+    expected = invoke("check", "-j1", "--output-format", fmt, "f.py").stdout
+    result = invoke("check", "-j1", "--output-format", fmt, "--output-file", "out/report.txt", "f.py")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert (cwd / "out" / "report.txt").read_text() == expected
+
+
+def test_output_file_is_plain_even_when_colour_is_forced(cwd: Path, fake_rule: FakeRule) -> None:
+    write(cwd / "f.py", "a = predict(1)\n")
+    env = {"FORCE_COLOR": "1", "TERM": "xterm-256color"}
+    invoke("check", "-j1", "-o", "r.txt", "f.py", env=env)
+    assert "\x1b" not in (cwd / "r.txt").read_text()
+
+
+def test_unwritable_output_file_is_a_usage_error(cwd: Path) -> None:
+    write(cwd / "f.py", "x = 1\n")
+    write(cwd / "blocker", "")
+    result = invoke("check", "-j1", "--output-file", "blocker/r.txt", "f.py")
+    assert result.exit_code == 2 and "cannot write the output file" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_stdin_with_a_filename(cwd: Path, fake_rule: FakeRule) -> None:
+    result = invoke("check", "-j1", "-", "--stdin-filename", "pkg/mod.py", input="x = 1\ny = predict(x)\n")
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "pkg/mod.py:2:5: EG900 [fake-predict] `predict` called\n"
+        "  |\n"
+        "2 | y = predict(x)\n"
+        "  |     ^^^^^^^^^^\n"
+        "  = note: pkg/mod.py:2:5: callee\n"
+        "\n"
+        "Found 1 finding (1 error, 0 warnings) in 1 file.\n"
+    )
+
+
+def test_stdin_without_a_filename_and_filename_alone(cwd: Path, fake_rule: FakeRule) -> None:
+    concise = ("check", "-j1", "--output-format", "concise")
+    assert invoke(*concise, "-", input="predict(1)\n").stdout == "-:1:1: EG900 `predict` called\n"
+    assert invoke(*concise, "--stdin-filename", "x.py", input="predict(1)\n").stdout == "x.py:1:1: EG900 `predict` called\n"
+    result = invoke(*concise, "-", input=b"x = '\xff'\n")
+    assert result.stdout.startswith("-:1:6: error: not valid utf-8")
+
+
+def test_stdin_alongside_files(cwd: Path, fake_rule: FakeRule) -> None:
+    write(cwd / "f.py", "predict(1)\n")
+    data = json.loads(invoke("check", "-j1", "--output-format", "json", "f.py", "-", "--stdin-filename", "s.py",
+                             input="predict(2)\n").stdout)
+    assert data["files_checked"] == 2
+    assert [d["path"] for d in data["diagnostics"]] == ["f.py", "s.py"]
+
+
+@pytest.mark.parametrize("fmt", ["github", "sarif"])
+def test_ci_formats_are_wired(cwd: Path, fake_rule: FakeRule, fmt: str) -> None:
+    write(cwd / "f.py", "a = predict(1)\n")
+    result = invoke("check", "-j1", "--output-format", fmt, "f.py")
+    assert result.exit_code == 1, result.output
+    if fmt == "github":
+        assert result.stdout.startswith("::error ") and "file=f.py" in result.stdout
+    else:
+        assert json.loads(result.stdout)["runs"][0]["results"][0]["ruleId"] == "EG900"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-", "-"], "can be given only once"),
+        (["--baseline", "a", "--write-baseline", "b", "."], "cannot be used together"),
+    ],
+)
+def test_usage_errors_have_no_traceback(cwd: Path, args: list[str], message: str) -> None:
+    result = invoke("check", *args, input="")
+    assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.output
+
+
+def test_version_does_not_import_configuration_or_discovery() -> None:
+    code = (
+        "import sys\n"
+        "from evalguard.cli import main\n"
+        "sys.argv = ['evalguard', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('pathspec', 'tomllib', 'evalguard.config', 'evalguard.discovery',"
+        " 'evalguard.notebook') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -111,3 +111,85 @@ def test_unreadable_directory_is_reported(tree: Path, monkeypatch: pytest.Monkey
     found = discover(["."])
     assert [f.display for f in found.files] == ["cases/a.py", "cases/b.py", "cases/sub/c.py", "top.py"]
     assert [(e.path, e.reason) for e in found.errors] == [("cases/locked", "cannot read directory: Permission denied")]
+
+
+# notebooks, .gitignore, configured excludes (issue #3)
+
+from evalguard.discovery import DEFAULT_EXCLUDES, Exclusions, PatternFile  # noqa: E402
+
+
+def found(paths: list[str], **kw) -> list[str]:
+    return [f.display for f in discover(paths, Exclusions(**kw)).files]
+
+
+def test_directories_pick_up_notebooks(tree: Path) -> None:
+    touch(tree / "cases" / "nb.ipynb", "{}")
+    touch(tree / "cases" / ".ipynb_checkpoints" / "nb-checkpoint.ipynb", "{}")
+    touch(tree / "cases" / "data.json", "{}")
+    assert shown(["cases"]) == ["cases/a.py", "cases/b.py", "cases/nb.ipynb", "cases/sub/c.py"]
+
+
+def test_gitignore_in_the_walked_tree_is_honoured(tree: Path) -> None:
+    touch(tree / ".gitignore", "# generated code\n/top.py\nsub/\n*_gen.py\n!keep_gen.py\n")
+    touch(tree / "cases" / "x_gen.py")
+    touch(tree / "cases" / "keep_gen.py")
+    assert shown(["."]) == ["cases/a.py", "cases/b.py", "cases/keep_gen.py"]
+    assert found(["."], respect_gitignore=False) == [
+        "cases/a.py", "cases/b.py", "cases/keep_gen.py", "cases/sub/c.py", "cases/x_gen.py", "top.py"
+    ]
+
+
+def test_nested_gitignore_files_apply_below_their_directory(tree: Path) -> None:
+    touch(tree / "cases" / ".gitignore", "b.py\n")
+    touch(tree / "cases" / "sub" / ".gitignore", "!b.py\n")
+    touch(tree / "cases" / "sub" / "b.py")
+    touch(tree / "other" / "b.py")
+    assert shown(["."]) == ["cases/a.py", "cases/sub/b.py", "cases/sub/c.py", "other/b.py", "top.py"]
+
+
+def test_explicit_paths_are_checked_even_when_ignored(tree: Path) -> None:
+    touch(tree / ".gitignore", "cases/\ntop.py\n")
+    assert shown(["."]) == []
+    assert shown(["top.py"]) == ["top.py"]
+    (tree / ".git").mkdir()  # inside a work tree, the root .gitignore governs `cases` from above
+    assert shown(["cases"]) == ["cases/a.py", "cases/b.py", "cases/sub/c.py"]
+
+
+def test_gitignore_above_the_root_applies_inside_a_git_work_tree_only(tree: Path) -> None:
+    touch(tree / ".gitignore", "sub/\n")
+    assert shown(["."]) == ["cases/a.py", "cases/b.py", "top.py"]
+    # outside a work tree, a .gitignore above the checked directory is nobody's business
+    assert shown(["cases"]) == ["cases/a.py", "cases/b.py", "cases/sub/c.py"]
+    (tree / ".git").mkdir()
+    assert shown(["cases"]) == ["cases/a.py", "cases/b.py"]  # walked from `.` or below it: the same rules
+    touch(tree / ".git" / "info" / "exclude", "a.py\n")
+    assert shown(["cases"]) == ["cases/b.py"]
+
+
+def test_configured_patterns_are_gitignore_style_relative_to_their_base(tree: Path) -> None:
+    patterns = (PatternFile(str(tree), ["/cases/sub/", "b.py"], outside=True),)
+    assert found(["."], patterns=patterns) == ["cases/a.py", "top.py"]
+    assert found(["cases"], patterns=patterns) == ["cases/a.py"]
+    elsewhere = (PatternFile(str(tree / "cases"), ["/top.py", "c.py"], outside=True),)
+    assert found(["."], patterns=elsewhere) == ["cases/a.py", "cases/b.py", "top.py"]  # anchored in cases/: no top.py there
+
+
+def test_exclude_replaces_default_names_but_never_vcs_dirs(tree: Path) -> None:
+    touch(tree / ".venv" / "lib.py")
+    touch(tree / ".git" / "hook.py")
+    assert "lib.py" not in " ".join(shown(["."]))
+    assert found(["."], names=()) == [".venv/lib.py", "cases/a.py", "cases/b.py", "cases/sub/c.py", "top.py"]
+    assert DEFAULT_EXCLUDES[0] == ".git"
+
+
+def test_an_explicitly_given_excluded_directory_is_walked(tree: Path) -> None:
+    patterns = (PatternFile(str(tree), ["cases/", "c.py"], outside=True),)
+    assert found(["."], patterns=patterns) == ["top.py"]
+    assert found(["cases"], patterns=patterns) == ["cases/a.py", "cases/b.py"]  # c.py still excluded inside
+
+
+def test_force_exclude_applies_to_explicit_paths(tree: Path) -> None:
+    touch(tree / "build" / "gen.py")
+    patterns = (PatternFile(str(tree), ["top.py"], outside=True),)
+    assert found(["top.py", "build/gen.py", "cases/a.py"], patterns=patterns) == ["build/gen.py", "cases/a.py", "top.py"]
+    assert found(["top.py", "build/gen.py", "cases/a.py"], patterns=patterns, force=True) == ["cases/a.py"]

@@ -8,16 +8,14 @@ from evalguard.diagnostics import FileError, Report
 
 def render(report: Report, stream: TextIO) -> None:
     for d in report.diagnostics:
-        stream.write(f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}\n")
+        stream.write(f"{d.location()}: {d.code} {d.message}\n")
+    for d in report.suppressed or ():
+        stream.write(f"{d.location()}: {d.code} {d.message} (suppressed)\n")
     for e in report.errors:
         stream.write(f"{error_location(e)}: error: {e.reason}\n")
 
 
 def error_location(error: FileError) -> str:
-    """`path`, `path:line` or `path:line:col`, as much as is known."""
-    parts = [error.path]
-    if error.line is not None:
-        parts.append(str(error.line))
-        if error.column is not None:
-            parts.append(str(error.column))
-    return ":".join(parts)
+    """`path`, `path:line` or `path:line:col`, as much as is known (in a notebook
+    `nb.ipynb:cell 2:3:1`)."""
+    return error.location()

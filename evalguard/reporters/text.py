@@ -6,28 +6,27 @@ to a terminal (or has no colour system) produces plain text.
 """
 from __future__ import annotations
 
-import io
-import re
-import tokenize
-
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
 from evalguard.diagnostics import ERROR, WARNING, Diagnostic, FileError, Report
 from evalguard.reporters.concise import error_location
+from evalguard.sources import SourceLines, read_lines  # noqa: F401  (read_lines: kept for importers)
 
 SEVERITY_STYLES = {ERROR: "bold red", WARNING: "bold yellow"}
 TAB_SIZE = 4
-#: the line breaks Python's tokenizer (and so every reported line number) counts
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def render(report: Report, console: Console, *, quiet: bool = False) -> None:
-    sources = SourceLines()
+    sources = SourceLines(report.sources)
     for diagnostic in report.diagnostics:
         for text in finding_lines(diagnostic, sources.get(diagnostic.path)):
             console.print(text, soft_wrap=True)
+        console.print()
+    for diagnostic in report.suppressed or ():
+        console.print(suppressed_line(diagnostic), soft_wrap=True)
+    if report.suppressed:
         console.print()
     for error in report.errors:
         console.print(error_line(error), soft_wrap=True)
@@ -35,35 +34,9 @@ def render(report: Report, console: Console, *, quiet: bool = False) -> None:
         console.print(summary(report), soft_wrap=True)
 
 
-class SourceLines:
-    """Each file's lines, read once; None for a file that cannot be read (no snippet)."""
-
-    def __init__(self) -> None:
-        self._cache: dict[str, list[str] | None] = {}
-
-    def get(self, path: str) -> list[str] | None:
-        if path not in self._cache:
-            self._cache[path] = read_lines(path)
-        return self._cache[path]
-
-
-def read_lines(path: str) -> list[str] | None:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        text = data.decode(encoding, errors="replace")
-    except (SyntaxError, LookupError):
-        text = data.decode("utf-8", errors="replace")
-    return _LINE_BREAK.split(text.removeprefix("\ufeff"))
-
-
 def finding_lines(d: Diagnostic, lines: list[str] | None) -> list[Text]:
     header = Text.assemble(
-        (f"{d.path}:{d.line}:{d.column}:", "bold"),
+        (f"{d.location()}:", "bold"),
         " ",
         (d.code, SEVERITY_STYLES.get(d.severity, "bold")),
         " ",
@@ -74,8 +47,16 @@ def finding_lines(d: Diagnostic, lines: list[str] | None) -> list[Text]:
     if lines is not None and 1 <= d.line <= len(lines):
         out.extend(snippet(d, lines[d.line - 1]))
     for r in d.related:
-        out.append(Text.assemble("  = ", ("note", "bold cyan"), f": {r.path}:{r.line}:{r.column}: {r.message}"))
+        out.append(Text.assemble("  = ", ("note", "bold cyan"), f": {r.location()}: {r.message}"))
     return out
+
+
+def suppressed_line(d: Diagnostic) -> Text:
+    """`--show-suppressed`: one line per finding a suppression comment silenced."""
+    return Text.assemble(
+        (f"{d.location()}:", "bold"), " ", (d.code, "dim"), " ", (f"[{d.name}]", "dim"), f" {d.message} ",
+        ("(suppressed)", "bold cyan"),
+    )
 
 
 def snippet(d: Diagnostic, source: str) -> list[Text]:
@@ -87,7 +68,7 @@ def snippet(d: Diagnostic, source: str) -> list[Text]:
     end = min(max(end, start + 1), max(len(source), start + 1))
     pad = cell_len(source[:start].expandtabs(TAB_SIZE))
     width = max(cell_len(source[:end].expandtabs(TAB_SIZE)) - pad, 1)
-    number = str(d.line)
+    number = str(d.cell_line if d.cell_line is not None else d.line)
     gutter = " " * len(number) + " |"
     style = SEVERITY_STYLES.get(d.severity, "bold")
     return [
@@ -104,6 +85,11 @@ def error_line(error: FileError) -> Text:
 def summary(report: Report) -> Text:
     checked = _count(report.files_checked, "file")
     unchecked = f"; {_count(len(report.errors), 'file')} could not be checked" if report.errors else ""
+    if report.suppressed:
+        unchecked += f"; {len(report.suppressed)} suppressed"
+    hidden = [f"{n} {what}" for n, what in ((report.baselined, "in the baseline"), (report.unchanged, "on unchanged lines")) if n]
+    if hidden:
+        unchecked += f"; not reported: {', '.join(hidden)}"
     if report.diagnostics:
         errors = sum(d.severity == ERROR for d in report.diagnostics)
         warnings = sum(d.severity == WARNING for d in report.diagnostics)
@@ -111,7 +97,7 @@ def summary(report: Report) -> Text:
         return Text(f"Found {_count(len(report.diagnostics), 'finding')} ({counts}) in {checked}{unchecked}.", "bold")
     if report.errors:
         return Text(f"No findings in {checked}{unchecked}.", "bold")
-    return Text(f"All checks passed ({checked} checked).", "bold green")
+    return Text(f"All checks passed ({checked} checked{unchecked}).", "bold green")
 
 
 def _count(n: int, noun: str) -> str:
