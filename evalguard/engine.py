@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
-from evalguard.analysis import analyze_module
 from evalguard import notebook as nb
+from evalguard.analysis import FileAnalysis, analyze_module
+from evalguard.fixes import resolve as resolve_fix
+from evalguard.prefilter import may_match, tokens_for
 from evalguard.diagnostics import Diagnostic, FileError, FileResult, Related
 from evalguard.rules import Finding, Rule
 from evalguard.suppression import skips_file, split_suppressed
@@ -104,6 +105,14 @@ def parse_source(text: str) -> cst.Module:
         raise SourceError("too deeply nested to parse") from None
 
 
+def validate_syntax(text: str) -> None:
+    """Raise `SourceError` when the text is not Python, as `parse_source` would."""
+    try:
+        ast.parse(text)
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        parse_source(text)  # the same verdict and message (and newer syntax that libcst knows)
+
+
 def is_notebook(path: str) -> bool:
     return path.lower().endswith(".ipynb")
 
@@ -152,17 +161,21 @@ def check_source(
             text = data if isinstance(data, str) else decode_source(data)
         if not text.strip() or skips_file(text):
             return FileResult(path)
+        if not may_match(text.encode("utf-8", "replace") if isinstance(data, str) or notebook else data,
+                         tokens_for(rules)):
+            # none of the words the selected rules need: nothing to find, so no libcst
+            # parse; CPython's parser (ten times cheaper) still reports a broken file
+            validate_syntax(text)
+            return FileResult(path)
         module = parse_source(text)
-        # TODO(lead): pass `settings` (inference-function-patterns, inference-loader-patterns,
-        # model-constructors from [tool.evalguard]) into the analysis here.
-        analysis = analyze_module(module, path)
+        analysis = analyze_module(module, path, settings)
         findings: list[tuple[Rule, Finding]] = []
         for rule in rules:
             for finding in rule.check(analysis):
                 findings.append((rule, finding))
         if not findings:
             return FileResult(path)
-        kept, suppressed = split_suppressed(text, to_diagnostics(module, path, findings))
+        kept, suppressed = split_suppressed(text, to_diagnostics(analysis, text, findings))
         if notebook is not None:
             kept = [locate_in_cells(d, notebook) for d in kept]
             suppressed = [locate_in_cells(d, notebook) for d in suppressed]
@@ -200,22 +213,24 @@ def check_file(
     return check_source(data, shown, rules, settings)
 
 
-def to_diagnostics(module: cst.Module, path: str, findings: list[tuple[Rule, Finding]]) -> list[Diagnostic]:
+def to_diagnostics(analysis: FileAnalysis, text: str, findings: list[tuple[Rule, Finding]]) -> list[Diagnostic]:
     """Resolve node positions (only for files with findings: it costs a code-generation
-    pass) and build the diagnostics, one per distinct (rule, place)."""
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    pass) and build the diagnostics, one per distinct (rule, place), with their fixes."""
+    path = analysis.path
+    lines = text.split("\n")
     out: dict[tuple, Diagnostic] = {}
     for rule, finding in findings:
-        start = positions[finding.node].start
-        end = positions[finding.end_node or finding.node].end
+        start = analysis.position(finding.node).start
+        end = analysis.position(finding.end_node or finding.node).end
         related = []
         for node, message in finding.related:
-            pos = positions.get(node)
+            pos = analysis.position(node)
             if pos is not None:
                 related.append(Related(path, pos.start.line, pos.start.column + 1, message))
         key = (rule.code, start.line, start.column)
         if key in out:
             continue
+        fix = resolve_fix(finding.fix, analysis.position, lines) if finding.fix is not None else None
         out[key] = Diagnostic(
             path=path,
             line=start.line,
@@ -227,5 +242,6 @@ def to_diagnostics(module: cst.Module, path: str, findings: list[tuple[Rule, Fin
             severity=finding.severity,
             message=finding.message,
             related=related,
+            fix=fix,
         )
     return sorted(out.values(), key=Diagnostic.sort_key)

@@ -9,7 +9,7 @@ libcst's position pass costs more than the parse.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Protocol
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -89,10 +89,20 @@ class FileAnalysis:
         return None
 
 
-def analyze_module(module: cst.Module, path: str) -> FileAnalysis:
+class Settings(Protocol):
+    """What configuration can tell the analysis (`evalguard.config.AnalysisSettings`)."""
+
+    def is_inference_function(self, name: str) -> bool: ...
+
+    def is_inference_loader(self, text: str) -> bool: ...
+
+    def constructor_mode(self, qualname: str) -> Optional[str]: ...
+
+
+def analyze_module(module: cst.Module, path: str, settings: Optional[Settings] = None) -> FileAnalysis:
     index = build_index(module)
     analysis = FileAnalysis(path, module, index)
-    interpreter = Interpreter(module, index)
+    interpreter = Interpreter(module, index, settings)
     try:
         interpreter.run()
     except BudgetExceeded:

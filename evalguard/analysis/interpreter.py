@@ -97,9 +97,10 @@ class Frame:
 
 
 class Interpreter:
-    def __init__(self, module: cst.Module, index: FileIndex) -> None:
+    def __init__(self, module: cst.Module, index: FileIndex, settings=None) -> None:
         self.module = module
         self.index = index
+        self.settings = settings  # configured inference names and model constructors (or None)
         self.heap = Heap()
         self.frames: list[Frame] = []
         self.events: dict[cst.Call, ForwardEvent] = {}
@@ -1285,6 +1286,12 @@ class Interpreter:
             oid = self.heap.new(("new", node, stack), kind, f"{last}(...)", node,
                                 frozenset({self.mode_fact(UNKNOWN, node)}))
             return Obj(oid)
+        configured = self.settings.constructor_mode(qual) if self.settings is not None else None
+        if configured is not None:
+            kind = {"train": FRESH, "eval": EVAL}.get(configured, UNKNOWN)
+            fact = self.mode_fact(kind, node, loader=(kind == EVAL))
+            return Obj(self.heap.new(("new", node, stack), MODULE, lambda: code_of(node.func), node,
+                                     frozenset({fact}), ext_class=qual, evidence=True))
         made = self._construct_known(node, qual, args, kwargs, stack)
         if made is not None:
             return made
@@ -1452,13 +1459,15 @@ class Interpreter:
             signals.append(f"`.{method}()` is an inference call")
         elif method == "trace":
             signals.append("`torch.jit.trace` records this run into the exported graph")
+        settings = self.settings
         for f in reversed(self.frames):
-            if f.func is not None and K.is_inference_function_name(f.func.name.value):
-                signals.append(f"it runs inside `{f.func.name.value}()`")
+            name = f.func.name.value if f.func is not None else None
+            if name and (K.is_inference_function_name(name) or (settings and settings.is_inference_function(name))):
+                signals.append(f"it runs inside `{name}()`")
                 break
         for it in reversed(self.frame.iters):
             text = code_of(it, 200)
-            if K.is_inference_loader_name(text):
+            if K.is_inference_loader_name(text) or (settings and settings.is_inference_loader(text)):
                 signals.append(f"it iterates `{code_of(it)}`")
                 break
         if usage.prediction:
