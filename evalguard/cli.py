@@ -170,6 +170,24 @@ def check(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text format: print findings only, no summary.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Never colour the output (NO_COLOR is honoured too).")] = False,
+    fix: Annotated[bool, typer.Option("--fix", help="Apply the safe fixes in place, then report what is left.")] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Print the fixes as a unified diff and change nothing (exit 1 when there is one).")
+    ] = False,
+    unsafe_fixes: Annotated[
+        bool,
+        typer.Option("--unsafe-fixes", help="With --fix/--diff, also apply the fixes that change behaviour (review them)."),
+    ] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the result cache.")] = False,
+    cache_dir: Annotated[
+        Optional[str],
+        typer.Option("--cache-dir", metavar="DIR", help="Where to keep the result cache.", show_default=".evalguard_cache"),
+    ] = None,
+    file_timeout: Annotated[
+        float,
+        typer.Option("--file-timeout", metavar="SECONDS", min=0,
+                     help="Report and skip a file that takes longer than this to check (0: no limit)."),
+    ] = 10.0,
 ) -> None:
     """Check Python files and notebooks for code that makes a model predict in training mode
     or with autograd on.
@@ -193,7 +211,13 @@ def check(
                                        exclude, extend_exclude, force_exclude, respect_gitignore)
         from evalguard.runner import run
 
-        report = run(given, rules, jobs, show_suppressed=show_suppressed, stdin_filename=stdin_filename, **run_options)
+        if fix or diff:
+            changed = _apply_fixes(given, rules, run_options, unsafe_fixes, write=fix and not diff)
+            if diff:
+                raise typer.Exit(EXIT_FINDINGS if changed else EXIT_OK)
+        cache = None if no_cache else (cache_dir or _default_cache_dir())
+        report = run(given, rules, jobs, show_suppressed=show_suppressed, stdin_filename=stdin_filename,
+                     cache_dir=cache, budget=file_timeout or None, **run_options)
         _post_process(report, baseline, write_baseline, changed_since)
         _output(report, output_format, output_file, statistics=statistics, quiet=quiet, no_color=no_color)
     except UsageError as exc:
@@ -202,12 +226,54 @@ def check(
         raise
     except BrokenPipeError:  # the reader went away (`| head`): not a failure of the check
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if "report" not in locals():  # it went away while --diff was printing
+            raise typer.Exit(EXIT_FINDINGS) from None
     except Exception:  # a bug in evalguard itself: exit 2, so it is not taken for findings
         traceback.print_exc()
         typer.echo("evalguard: internal error (see the traceback above)", err=True)
         raise typer.Exit(EXIT_ERROR) from None
+    if report.interrupted:
+        typer.echo(f"evalguard: interrupted after {report.files_checked} files; the report above is partial", err=True)
+        raise typer.Exit(130)
     failed = bool(report.diagnostics or report.errors)
     raise typer.Exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_OK)
+
+
+def _default_cache_dir() -> str:
+    from evalguard.cache import DEFAULT_DIR
+
+    return DEFAULT_DIR
+
+
+def _apply_fixes(paths: list[str], rules: list[Rule], run_options: dict, unsafe: bool, write: bool) -> bool:
+    """--fix / --diff: fix (or show the fixes of) every discovered file; True when some
+    file has (or had) something to change. Problems go to stderr; nothing that does not
+    parse is ever written."""
+    from evalguard.discovery import discover
+    from evalguard.fixer import fix_file
+
+    found = discover([p for p in paths if p != "-"], run_options.get("exclusions"))
+    ignored = run_options.get("ignored_codes")
+    changed = fixed = 0
+    for source in found.files:
+        if source.display.lower().endswith(".ipynb"):
+            continue  # notebooks are reported, not rewritten (their cells and outputs stay as they are)
+        drop = ignored(source.display) if ignored else frozenset()
+        file_rules = [r for r in rules if r.code not in drop]
+        result = fix_file(source.path, file_rules, unsafe=unsafe, write=write, display=source.display)
+        if result.problem:
+            typer.echo(f"{source.display}: not fixed: {result.problem}", err=True)
+        if result.changed:
+            changed += 1
+            fixed += result.applied
+            if not write:
+                typer.echo(result.diff(), nl=False)
+    if write and fixed:
+        typer.echo(f"Fixed {fixed} finding{'s' if fixed != 1 else ''} in {changed} file{'s' if changed != 1 else ''}.",
+                   err=True)
+    elif not write and changed:
+        typer.echo(f"Would fix {changed} file{'s' if changed != 1 else ''}.", err=True)
+    return changed > 0
 
 
 def _usage_error(message: str) -> NoReturn:

@@ -157,6 +157,8 @@ class Report:
     #: source text of inputs that are not files on disk (stdin), by display path, so
     #: reporters can show snippets; never serialised
     sources: dict[str, str] = field(default_factory=dict)
+    #: the run was stopped (Ctrl-C) before every file was checked
+    interrupted: bool = False
 
     def add(self, result: FileResult) -> None:
         self.files_checked += 1

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import ast
 import io
+import signal
+import sys
+import threading
 import tokenize
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Sequence
 
@@ -190,6 +194,11 @@ def check_source(
         return FileResult(path, error=FileError(path, "too deeply nested to analyze"))
 
 
+#: the analysis recurses over expressions; pure-Python recursion does not use the C stack
+#: on CPython 3.11+, so a deep (but CPython-valid) expression needs only a higher limit
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
+
+
 def locate_in_cells(d: Diagnostic, notebook: nb.Notebook) -> Diagnostic:
     """The diagnostic with its cell and line within the cell (and its related places')."""
     d.cell, d.cell_line = notebook.locate(d.line)
@@ -207,10 +216,40 @@ def check_file(
     """Read and check one file from disk."""
     shown = display_path or path
     try:
-        data = read_source(path, MAX_NOTEBOOK_BYTES if is_notebook(path) else MAX_FILE_BYTES)
+        data = read_file(path)
     except SourceError as exc:
         return FileResult(shown, error=FileError(shown, exc.reason))
     return check_source(data, shown, rules, settings)
+
+
+def read_file(path: str) -> bytes:
+    return read_source(path, MAX_NOTEBOOK_BYTES if is_notebook(path) else MAX_FILE_BYTES)
+
+
+class FileTimeout(BaseException):
+    """Checking one file took longer than its budget (a BaseException: generic error
+    handlers on the way must not swallow it)."""
+
+
+@contextmanager
+def time_limit(seconds: Optional[float]):
+    """Raise `FileTimeout` in this thread after `seconds` (no limit when None or 0, or
+    where SIGALRM cannot be used: off the main thread, on Windows)."""
+    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise FileTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def to_diagnostics(analysis: FileAnalysis, text: str, findings: list[tuple[Rule, Finding]]) -> list[Diagnostic]:

@@ -20,9 +20,13 @@ from typing import Callable, Iterable, Optional, Sequence
 from evalguard.config import AnalysisSettings
 from evalguard.diagnostics import FileError, FileResult, Report
 from evalguard.discovery import Exclusions, SourceFile, discover
-from evalguard.engine import check_file, check_source
+from evalguard.cache import Cache
+from evalguard.engine import FileTimeout, SourceError, check_file, check_source, read_file, time_limit
 from evalguard.rules import Rule, get_rule
 from evalguard.sources import decode
+
+#: seconds one file may take before it is reported and skipped
+DEFAULT_FILE_BUDGET = 10.0
 
 #: the path argument that means "read the source from stdin"
 STDIN = "-"
@@ -36,6 +40,8 @@ class Task:
     display: str
     codes: tuple[str, ...]
     settings: Optional[AnalysisSettings] = None
+    cache_dir: Optional[str] = None  # None: no cache
+    budget: Optional[float] = DEFAULT_FILE_BUDGET  # seconds one file may take (None: no limit)
 
 
 def default_jobs() -> int:
@@ -56,6 +62,8 @@ def run(
     ignored_codes: Optional[Callable[[str], frozenset[str]]] = None,
     stdin_filename: Optional[str] = None,
     show_suppressed: bool = False,
+    cache_dir: Optional[str] = None,
+    budget: Optional[float] = DEFAULT_FILE_BUDGET,
 ) -> Report:
     """Discover the files under `paths` and check them with `rules` on `jobs` processes.
 
@@ -73,8 +81,12 @@ def run(
         drop = ignored_codes(display)
         return tuple(c for c in codes if c not in drop) if drop else codes
 
-    tasks = [Task(f.path, f.display, codes_for(f.display), settings) for f in found.files]
+    tasks = [Task(f.path, f.display, codes_for(f.display), settings, cache_dir, budget) for f in found.files]
     results = check_tasks(tasks, jobs or default_jobs())
+    if len(results) < len(tasks):
+        report.interrupted = True
+    if cache_dir is not None:
+        Cache(cache_dir).prune()
     if read_stdin:
         name = stdin_filename or STDIN
         if not (exclusions and exclusions.force and stdin_filename and exclusions.excludes_explicit(stdin_filename)):
@@ -103,10 +115,20 @@ def check_files(files: Sequence[SourceFile], codes: tuple[str, ...], jobs: int) 
 
 def check_tasks(tasks: Sequence[Task], jobs: int) -> list[FileResult]:
     """One result per task, in the order of `tasks`."""
-    if jobs <= 1 or len(tasks) <= 1:
-        return [check_task(t) for t in tasks]
-    workers = min(jobs, len(tasks))
     results: dict[int, FileResult] = {}
+    try:
+        if jobs <= 1 or len(tasks) <= 1:
+            for i, task in enumerate(tasks):
+                results[i] = check_task(task)
+            return [results[i] for i in range(len(tasks))]
+        return _check_in_pool(tasks, jobs, results)
+    except KeyboardInterrupt:
+        # Ctrl-C: stop cleanly with what was checked so far (the caller marks it partial)
+        return [results[i] for i in sorted(results)]
+
+
+def _check_in_pool(tasks: Sequence[Task], jobs: int, results: dict[int, FileResult]) -> list[FileResult]:
+    workers = min(jobs, len(tasks))
     lost = _pool_pass(tasks, range(len(tasks)), workers, results)
     # A worker died and broke the pool: re-check what it took down in small waves, then
     # alone, so that only the file that kills its process goes without a result.
@@ -121,7 +143,8 @@ def _pool_pass(tasks: Sequence[Task], indices: Iterable[int], workers: int, resu
     """Check `tasks[i]` for each index on a fresh pool into `results`; return the indices
     whose result was lost because a worker process died."""
     lost: list[int] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    try:
         futures = {i: pool.submit(check_task, tasks[i]) for i in indices}
         for index, future in futures.items():
             result = _result(future, tasks[index].display)
@@ -129,11 +152,47 @@ def _pool_pass(tasks: Sequence[Task], indices: Iterable[int], workers: int, resu
                 lost.append(index)
             else:
                 results[index] = result
+    except KeyboardInterrupt:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()  # workers ignore SIGINT: the parent decides when they stop
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return lost
 
 
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them and reports what it has."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def check_task(task: Task) -> FileResult:
-    return check_one(task.path, task.display, task.codes, task.settings)
+    """Check one file (in a worker), through the cache, within the time budget. Never raises."""
+    try:
+        if task.cache_dir is None:
+            with time_limit(task.budget):
+                return check_one(task.path, task.display, task.codes, task.settings)
+        try:
+            data = read_file(task.path)
+        except SourceError as exc:
+            return FileResult(task.display, error=FileError(task.display, exc.reason))
+        cache = Cache(task.cache_dir)
+        key = cache.key(data, task.display, task.codes, task.settings)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        with time_limit(task.budget):
+            result = check_source(data, task.display, [get_rule(code) for code in task.codes], task.settings)
+        if not (result.error and result.error.reason.startswith("internal error")):
+            cache.put(key, result)
+        return result
+    except FileTimeout:
+        return FileResult(task.display, error=FileError(
+            task.display, f"took longer than {task.budget:g} s to check; skipped (raise the limit with --file-timeout)"))
+    except Exception as exc:  # a bug in evalguard must not cost the other files their results
+        return _internal_error(task.display, f"{type(exc).__name__}: {exc}")
 
 
 def check_one(path: str, display: str, codes: tuple[str, ...], settings: Optional[AnalysisSettings] = None) -> FileResult:
