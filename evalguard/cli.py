@@ -183,6 +183,19 @@ def check(
         Optional[str],
         typer.Option("--cache-dir", metavar="DIR", help="Where to keep the result cache.", show_default=".evalguard_cache"),
     ] = None,
+    confirm: Annotated[
+        bool,
+        typer.Option("--confirm", help="Run the script (it EXECUTES your code, in a child process) on a few batches "
+                     "under instrumentation and mark each finding confirmed / not-observed / not-reached. "
+                     "Script arguments go after `--`."),
+    ] = False,
+    max_batches: Annotated[
+        int, typer.Option("--max-batches", min=1, help="--confirm: batches per DataLoader iteration.")
+    ] = 2,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="--confirm: seconds the script may run (what ran is still used).")
+    ] = 120.0,
+    device: Annotated[str, typer.Option("--device", help="--confirm: `cpu` or `cuda`.")] = "cpu",
     file_timeout: Annotated[
         float,
         typer.Option("--file-timeout", metavar="SECONDS", min=0,
@@ -198,6 +211,7 @@ def check(
     file) or an internal error. --exit-zero turns 1 into 0.
     """
     given = list(paths or [])
+    run_record = None
     if not given:
         given = ["-"] if stdin_filename else ["."]
     try:
@@ -218,6 +232,8 @@ def check(
         cache = None if no_cache else (cache_dir or _default_cache_dir())
         report = run(given, rules, jobs, show_suppressed=show_suppressed, stdin_filename=stdin_filename,
                      cache_dir=cache, budget=file_timeout or None, **run_options)
+        if confirm:
+            run_record = _confirm(report, given, max_batches, timeout, device)
         _post_process(report, baseline, write_baseline, changed_since)
         _output(report, output_format, output_file, statistics=statistics, quiet=quiet, no_color=no_color)
     except UsageError as exc:
@@ -232,11 +248,34 @@ def check(
         traceback.print_exc()
         typer.echo("evalguard: internal error (see the traceback above)", err=True)
         raise typer.Exit(EXIT_ERROR) from None
+    if confirm and run_record is not None and not run_record.ok:
+        typer.echo(run_record.details(), err=True)
     if report.interrupted:
         typer.echo(f"evalguard: interrupted after {report.files_checked} files; the report above is partial", err=True)
         raise typer.Exit(130)
     failed = bool(report.diagnostics or report.errors)
     raise typer.Exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_OK)
+
+
+#: what follows `--` on the command line: the arguments of the script run by --confirm
+SCRIPT_ARGS: list[str] = []
+
+
+def _confirm(report: Report, paths: list[str], max_batches: int, timeout: float, device: str):
+    """--confirm: run the one script, set the statuses of its findings, add EG101-EG104."""
+    from evalguard.dynamic import DynamicError, confirm
+
+    scripts = [p for p in paths if p != "-"]
+    if len(scripts) != 1 or not os.path.isfile(scripts[0]) or not scripts[0].endswith(".py"):
+        raise UsageError("--confirm runs one script: give exactly one .py file (its arguments after `--`)")
+    try:
+        result = confirm(scripts[0], SCRIPT_ARGS, report.diagnostics, max_batches=max_batches, timeout=timeout,
+                         device=device)
+    except DynamicError as exc:
+        raise UsageError(str(exc)) from None
+    report.diagnostics.extend(result.added)
+    report.sort()
+    return result.run
 
 
 def _default_cache_dir() -> str:
@@ -409,9 +448,10 @@ def list_rules(
     ] = ListFormat.text,
 ) -> None:
     """List the rules: code, name and summary."""
+    from evalguard.dynamic.rules import RULES as DYNAMIC
     from evalguard.rules import all_rules
 
-    rules = all_rules()
+    rules = [*all_rules(), *DYNAMIC]
     if output_format is ListFormat.json:
         import json
 
@@ -439,10 +479,12 @@ def show_rule(
     """Print a rule's documentation: what it finds, why it is a bug, examples, how to suppress it."""
     from evalguard.rules import UnknownRuleError, all_rules, get_rule
 
+    from evalguard.dynamic.rules import RULES as DYNAMIC
+
     try:
-        rule = get_rule(code)
+        rule = next((r for r in DYNAMIC if code.strip().lower() in (r.code.lower(), r.name)), None) or get_rule(code)
     except UnknownRuleError:
-        valid = ", ".join(r.code for r in all_rules())
+        valid = ", ".join(r.code for r in (*all_rules(), *DYNAMIC))
         raise typer.BadParameter(
             f"unknown rule {code!r}; valid codes: {valid} (or their names, see `evalguard rules`)",
             param_hint="CODE",
@@ -504,5 +546,41 @@ def _console(no_color: bool, file: Optional[TextIO] = None) -> Console:
     return Console(color_system=None if plain else "auto", soft_wrap=True, highlight=False)
 
 
+@app.command()
+def probe(
+    target: Annotated[str, typer.Argument(metavar="TARGET",
+                                          help="`pkg.module:factory`, `file.py:factory`, a TorchScript file or a checkpoint.")],
+    input_shape: Annotated[Optional[str], typer.Option("--input-shape", metavar="N,C,H,W",
+                                                       help="Shape of the synthetic input, e.g. 1,3,224,224.")] = None,
+    kwargs: Annotated[Optional[str], typer.Option("--kwargs", metavar="JSON", help="Keyword arguments for the factory.")] = None,
+    trust_pickle: Annotated[bool, typer.Option("--trust-pickle",
+                                               help="Allow full unpickling of a checkpoint (runs arbitrary code).")] = False,
+    device: Annotated[str, typer.Option("--device", help="`cpu` or `cuda`.")] = "cpu",
+    output_format: Annotated[ListFormat, typer.Option("--output-format", case_sensitive=False)] = ListFormat.text,
+) -> None:
+    """Load a model (this EXECUTES its code) and report its mode-sensitive layers, frozen
+    parts, and the measured difference between training-mode and eval-mode outputs."""
+    from evalguard.dynamic import DynamicError, parse_input_shape, parse_kwargs, probe as run_probe
+    from evalguard.dynamic import probe_to_json, render_probe_text
+
+    try:
+        shape = parse_input_shape(input_shape) if input_shape else None
+        report = run_probe(target, input_shape=shape, kwargs=parse_kwargs(kwargs) if kwargs else None,
+                           trust_pickle=trust_pickle, device=device)
+    except DynamicError as exc:
+        _usage_error(str(exc))
+    if output_format is ListFormat.json:
+        import json
+
+        typer.echo(json.dumps(probe_to_json(report), indent=2))
+    else:
+        render_probe_text(report, _console(no_color=False))
+
+
 def main() -> None:
-    app(prog_name="evalguard")
+    argv = sys.argv[1:]
+    if "--" in argv and argv and argv[0] == "check":  # `check script.py --confirm -- script args`
+        cut = argv.index("--")
+        SCRIPT_ARGS[:] = argv[cut + 1:]
+        argv = argv[:cut]
+    app(args=argv, prog_name="evalguard")

@@ -8,7 +8,8 @@ from evalguard.diagnostics import FileError, Report
 
 def render(report: Report, stream: TextIO) -> None:
     for d in report.diagnostics:
-        stream.write(f"{d.location()}: {d.code} {d.message}\n")
+        status = f" [{d.status}]" if d.status else ""
+        stream.write(f"{d.location()}: {d.code} {d.message}{status}\n")
     for d in report.suppressed or ():
         stream.write(f"{d.location()}: {d.code} {d.message} (suppressed)\n")
     for e in report.errors:

@@ -59,6 +59,8 @@ def finding_message(d: Diagnostic) -> str:
     """The message, with the notebook cell in front when the finding is in one, and the
     related places briefly after it: `… (see line 38: eval mode set here)`."""
     message = in_cell(d, d.message)
+    if d.status:  # after --confirm
+        message = f"[{d.status}] {message}"
     notes = related_notes(d.path, d.related)
     return f"{message} (see {notes})" if notes else message
 

@@ -34,6 +34,9 @@ def render(report: Report, console: Console, *, quiet: bool = False) -> None:
         console.print(summary(report), soft_wrap=True)
 
 
+STATUS_STYLES = {"confirmed": "bold red", "not-observed": "bold green", "not-reached": "bold yellow"}
+
+
 def finding_lines(d: Diagnostic, lines: list[str] | None) -> list[Text]:
     header = Text.assemble(
         (f"{d.location()}:", "bold"),
@@ -43,6 +46,8 @@ def finding_lines(d: Diagnostic, lines: list[str] | None) -> list[Text]:
         (f"[{d.name}]", "dim"),
         f" {d.message}",
     )
+    if d.status:  # after --confirm
+        header.append(f" [{d.status}]", STATUS_STYLES.get(d.status, "bold"))
     out = [header]
     if lines is not None and 1 <= d.line <= len(lines):
         out.extend(snippet(d, lines[d.line - 1]))
