@@ -2,8 +2,9 @@
 
 Workers receive rule *codes*, not rule objects: codes pickle trivially and each worker
 builds its own rules from the registry. Each file gets its own codes (the run's, less
-what `per-file-ignores` takes away for it) and the run's `AnalysisSettings`. (This module imports the engine, and so libcst,
-before any pool starts, so that forked workers start with it loaded.) Nothing a single file does may cost the others
+what `per-file-ignores` takes away for it) and the run's `AnalysisSettings`. (The engine, and so libcst, is imported before a pool
+starts, so that forked workers start with it loaded; a single file answered from the
+cache never imports it.) Nothing a single file does may cost the others
 their results: an exception in a worker becomes an "internal error" for that file, and
 a worker process that dies outright (which breaks the whole pool) is handled by
 re-checking the files it took down on fresh pools, so only the culprit is lost.
@@ -21,7 +22,7 @@ from evalguard.config import AnalysisSettings
 from evalguard.diagnostics import FileError, FileResult, Report
 from evalguard.discovery import Exclusions, SourceFile, discover
 from evalguard.cache import Cache
-from evalguard.engine import FileTimeout, SourceError, check_file, check_source, read_file, time_limit
+from evalguard.reading import FileTimeout, SourceError, read_file, time_limit
 from evalguard.rules import Rule, get_rule
 from evalguard.sources import decode
 
@@ -103,6 +104,8 @@ def run(
 
 def check_stdin(data: bytes | str, name: str, codes: tuple[str, ...], settings: Optional[AnalysisSettings]) -> FileResult:
     try:
+        from evalguard.engine import check_source
+
         return check_source(data, name, [get_rule(code) for code in codes], settings)
     except Exception as exc:
         return _internal_error(name, f"{type(exc).__name__}: {exc}")
@@ -128,6 +131,8 @@ def check_tasks(tasks: Sequence[Task], jobs: int) -> list[FileResult]:
 
 
 def _check_in_pool(tasks: Sequence[Task], jobs: int, results: dict[int, FileResult]) -> list[FileResult]:
+    import evalguard.engine  # noqa: F401  (loaded before forking, so workers start with libcst)
+
     workers = min(jobs, len(tasks))
     lost = _pool_pass(tasks, range(len(tasks)), workers, results)
     # A worker died and broke the pool: re-check what it took down in small waves, then
@@ -183,6 +188,8 @@ def check_task(task: Task) -> FileResult:
         cached = cache.get(key)
         if cached is not None:
             return cached
+        from evalguard.engine import check_source  # imported on a cache miss only (libcst)
+
         with time_limit(task.budget):
             result = check_source(data, task.display, [get_rule(code) for code in task.codes], task.settings)
         if not (result.error and result.error.reason.startswith("internal error")):
@@ -198,6 +205,8 @@ def check_task(task: Task) -> FileResult:
 def check_one(path: str, display: str, codes: tuple[str, ...], settings: Optional[AnalysisSettings] = None) -> FileResult:
     """Check one file; runs in a worker process. Never raises."""
     try:
+        from evalguard.engine import check_file
+
         return check_file(path, [get_rule(code) for code in codes], display, settings)
     except Exception as exc:  # a bug in evalguard must not cost the other files their results
         return _internal_error(display, f"{type(exc).__name__}: {exc}")

@@ -148,3 +148,16 @@ def test_json_diagnostics_carry_their_fix(tmp_path: Path) -> None:
     assert fix["applicability"] == "safe"
     assert fix["edits"] == [{"content": "model.eval()", "location": {"row": 3, "column": 1},
                              "end_location": {"row": 3, "column": 11}}]
+
+
+def test_a_cached_file_is_answered_without_importing_libcst(tmp_path: Path) -> None:
+    """Start-up (issue 5): a warm single-file check must not load the parser."""
+    (tmp_path / "s.py").write_text(BUGGY)
+    probe = ("import sys, runpy\nsys.argv = ['evalguard', 'check', '-j', '1', 's.py']\n"
+             "try:\n    runpy.run_module('evalguard', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+             "print('LIBCST', 'libcst' in sys.modules, 'torch' in sys.modules)\n")
+    first = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
+    assert "LIBCST True False" in first.stdout  # cold: parsed
+    second = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
+    assert "LIBCST False False" in second.stdout, second.stdout + second.stderr
+    assert "EG001" in second.stdout

@@ -276,7 +276,7 @@ def test_analysis_settings_reach_the_engine(proj: Path, monkeypatch: pytest.Monk
 
         return FileResult(display or path)
 
-    monkeypatch.setattr("evalguard.runner.check_file", fake_check_file)
+    monkeypatch.setattr("evalguard.engine.check_file", fake_check_file)
     assert invoke("check", "-j1", "--no-cache", "f.py").exit_code == 0
     assert seen == [AnalysisSettings(("holdout_*",), (), (("lib.make", "eval"),))]
     seen.clear()

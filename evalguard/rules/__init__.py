@@ -11,26 +11,63 @@ import re
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from evalguard.rules.base import ERROR, WARNING, Finding, Rule
+from typing import TYPE_CHECKING, Any
+
+from evalguard.rules.base import ERROR, WARNING
+
+if TYPE_CHECKING:
+    from evalguard.rules.base import Finding, Rule
 
 __all__ = ["ERROR", "WARNING", "Finding", "Rule", "all_rules", "get_rule", "select_rules", "UnknownRuleError"]
 
-_MODULE_RE = re.compile(r"^eg\d{3}_\w+$")
+_MODULE_RE = re.compile(r"^eg(\d{3})_(\w+)$")
 
 
 class UnknownRuleError(ValueError):
     """A --select/--ignore entry that names no rule."""
 
 
+class LazyRule:
+    """A rule known by its module's name (`eg001_missing_eval` is EG001 `missing-eval`):
+    selecting rules, or answering from the cache, does not import the analysis (and so
+    libcst); the rule's module is imported the first time anything else is asked of it."""
+
+    def __init__(self, module: str, code: str, name: str) -> None:
+        self._module = module
+        self.code = code
+        self.name = name
+
+    @property
+    def rule(self) -> "Rule":
+        loaded = importlib.import_module(f"{__name__}.{self._module}").RULE
+        if (loaded.code, loaded.name) != (self.code, self.name):
+            raise RuntimeError(f"rule module {self._module} defines {loaded.code} {loaded.name}")
+        return loaded
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.rule, attr)
+
+    def __repr__(self) -> str:
+        return f"<Rule {self.code} {self.name}>"
+
+
 @lru_cache(maxsize=None)
-def all_rules() -> tuple[Rule, ...]:
+def all_rules() -> tuple["Rule", ...]:
     """Every rule, ordered by code."""
-    found: list[Rule] = []
+    found: list[Any] = []
     for info in pkgutil.iter_modules(__path__):
-        if _MODULE_RE.match(info.name):
-            module = importlib.import_module(f"{__name__}.{info.name}")
-            found.append(module.RULE)
+        match = _MODULE_RE.match(info.name)
+        if match:
+            found.append(LazyRule(info.name, f"EG{match.group(1)}", match.group(2).replace("_", "-")))
     return tuple(sorted(found, key=lambda r: r.code))
+
+
+def __getattr__(name: str) -> Any:  # `from evalguard.rules import Finding, Rule` stays cheap until used
+    if name in ("Finding", "Rule"):
+        from evalguard.rules import base
+
+        return getattr(base, name)
+    raise AttributeError(name)
 
 
 def get_rule(key: str) -> Rule:

@@ -7,9 +7,9 @@ from functools import cached_property
 from importlib import resources
 from typing import TYPE_CHECKING, ClassVar, Iterator
 
-import libcst as cst
-
 if TYPE_CHECKING:
+    import libcst as cst
+
     from evalguard.analysis import FileAnalysis
     from evalguard.fixes import Fix
 
