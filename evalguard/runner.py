@@ -83,9 +83,17 @@ def run(
         return tuple(c for c in codes if c not in drop) if drop else codes
 
     tasks = [Task(f.path, f.display, codes_for(f.display), settings, cache_dir, budget) for f in found.files]
-    results = check_tasks(tasks, jobs or default_jobs())
-    if len(results) < len(tasks):
-        report.interrupted = True
+    # answer what the cache holds here, in the parent: no pool, no parser for a warm run
+    cached = [cached_result(t) for t in tasks] if cache_dir is not None else [None] * len(tasks)
+    misses = [t for t, hit in zip(tasks, cached) if hit is None]
+    checked = iter(check_tasks(misses, jobs or default_jobs()))
+    results = []
+    for hit in cached:
+        result = hit if hit is not None else next(checked, None)
+        if result is None:  # interrupted
+            report.interrupted = True
+            break
+        results.append(result)
     if cache_dir is not None:
         Cache(cache_dir).prune()
     if read_stdin:
@@ -171,6 +179,16 @@ def _ignore_sigint() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def cached_result(task: Task) -> Optional[FileResult]:
+    """The cached result of a task, if the cache holds one for the file as it is now."""
+    try:
+        data = read_file(task.path)
+    except SourceError:
+        return None
+    cache = Cache(task.cache_dir)
+    return cache.get(cache.key(data, task.display, task.codes, task.settings))
 
 
 def check_task(task: Task) -> FileResult:
