@@ -55,27 +55,49 @@ class ParsedSource:
     module: cst.Module
 
 
+#: libcst nests `a and b and c ...` one level per operand (CPython keeps it flat) and its
+#: native parser overflows the C stack, killing the process, near 7,500 operands
+MAX_BOOLEAN_OPERANDS = 3000
+
+
 def parse_source(text: str) -> cst.Module:
     """Parse with libcst after CPython's parser has vouched for the nesting depth."""
     try:
-        ast.parse(text)
+        tree = ast.parse(text)
         cpython_error: SyntaxError | None = None
     except (RecursionError, MemoryError):
         raise SourceError("too deeply nested to parse (CPython rejects it too)") from None
     except SyntaxError as exc:
         if "too many nested" in str(exc.msg):
-            raise SourceError(f"syntax error: {exc.msg}", exc.lineno, exc.offset) from None
+            raise SourceError(f"syntax error: {exc.msg}", exc.lineno, _column(exc.offset)) from None
         cpython_error = exc  # maybe newer syntax that libcst knows: let libcst decide
+        tree = None
     except ValueError as exc:  # e.g. source code string cannot contain null bytes
         raise SourceError(f"cannot parse: {exc}") from None
+    if tree is not None and text.count(" and ") + text.count(" or ") > MAX_BOOLEAN_OPERANDS:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.BoolOp) and len(node.values) > MAX_BOOLEAN_OPERANDS:
+                raise SourceError(f"a boolean expression of {len(node.values)} operands is too long to parse "
+                                  f"(the limit is {MAX_BOOLEAN_OPERANDS})", node.lineno, node.col_offset + 1)
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         if cpython_error is not None and cpython_error.lineno:
-            raise SourceError(f"syntax error: {cpython_error.msg}", cpython_error.lineno, cpython_error.offset) from None
+            raise SourceError(f"syntax error: {cpython_error.msg}", cpython_error.lineno,
+                              _column(cpython_error.offset)) from None
         raise SourceError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
+    except cst.CSTValidationError as exc:  # e.g. an identifier from a newer Unicode version
+        if cpython_error is not None and cpython_error.lineno:
+            raise SourceError(f"syntax error: {cpython_error.msg}", cpython_error.lineno,
+                              _column(cpython_error.offset)) from None
+        raise SourceError(f"cannot parse: {exc}") from None
     except RecursionError:
         raise SourceError("too deeply nested to parse") from None
+
+
+def _column(offset: Optional[int]) -> Optional[int]:
+    """CPython's 1-based offset (sometimes 0 for indentation errors) as a 1-based column."""
+    return None if offset is None else max(offset, 1)
 
 
 def validate_syntax(text: str) -> None:

@@ -195,11 +195,6 @@ def test_lone_surrogate_in_text_input_is_an_error_not_a_crash() -> None:
 
 
 @pytest.mark.skipif("\U00013460".isidentifier(), reason="this Python's Unicode tables accept U+13460 in names")
-@pytest.mark.xfail(strict=True, raises=Exception,
-                   reason="CPython rejects U+13460 (unassigned in its Unicode 14 tables: 'invalid non-printable "
-                          "character'), libcst's tokenizer (newer tables) accepts it as a name and then raises "
-                          "CSTValidationError, which parse_source does not catch: check_source raises, the CLI "
-                          "says 'internal error: CSTValidationError' (found by test_fuzz)")
 def test_identifier_from_a_newer_unicode_version() -> None:
     result = check("import torch\nmodel = torch.nn.Dropout()\n\U00013460 = 1\n")
     assert result.error is not None and result.error.line == 3
@@ -338,10 +333,6 @@ def test_ten_thousand_deep_nesting_is_an_error_entry(tmp_path: Path) -> None:
     assert {(d["path"], d["code"], d["line"]) for d in out["diagnostics"]} == {("fine.py", c, n) for c, n in EXPECTED}
 
 
-@pytest.mark.xfail(strict=True, reason="CPython's AST keeps `a and b and ...` flat, so the ast.parse guard accepts it, "
-                                       "but libcst nests BooleanOperation per operand and its native parser overflows "
-                                       "the C stack at ~7500 operands: SIGSEGV with -j 1, 'internal error: the worker "
-                                       "process checking this file crashed' with workers")
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_long_boolean_chain_is_not_a_crash(tmp_path: Path, jobs: str) -> None:
     source = "import torch\nok = " + " and ".join(["a"] * 8000) + "\n"
@@ -591,8 +582,6 @@ def test_non_utf8_file_name_json(tmp_path: Path) -> None:
     assert rc == 1 and [d["code"] for d in out["diagnostics"]] == ["EG006"]
 
 
-@pytest.mark.xfail(strict=True, reason="the SARIF reporter crashes (UnicodeEncodeError in urllib.parse.quote, exit 2) "
-                                       "on a file name that is not valid UTF-8")
 def test_non_utf8_file_name_sarif(tmp_path: Path) -> None:
     _non_utf8_name(tmp_path)
     proc, out = cli(["check", "--output-format", "sarif", "."], tmp_path)
@@ -603,8 +592,6 @@ def test_non_utf8_file_name_sarif(tmp_path: Path) -> None:
 # --------------------------------------------------------------- error positions
 
 
-@pytest.mark.xfail(strict=True, reason="CPython reports offset 0 for some IndentationErrors and evalguard passes it "
-                                       "through: `col0.py:3:0`, JSON column 0, `::error ...col=0` (columns are 1-based)")
 def test_syntax_error_column_is_one_based() -> None:
     result = check("if a:\n    if b:\nx = 1\n")
     assert result.error is not None and result.error.line == 3

@@ -270,7 +270,7 @@ def artifact_location(path: str, root: Path) -> dict[str, str]:
     posix = posixpath.normpath(path.replace(os.sep, "/"))
     if posix == ".." or posix.startswith("../"):
         return {"uri": (root / posix).resolve().as_uri()}
-    return {"uri": quote(posix, safe="/"), "uriBaseId": SRCROOT}
+    return {"uri": quote(posix, safe="/", errors="surrogateescape"), "uriBaseId": SRCROOT}
 
 
 # fingerprints
@@ -283,7 +283,7 @@ def fingerprint(d: Diagnostic, sources: "_Sources") -> str:
     else:  # the message, without the line numbers it mentions
         anchor = "message:" + re.sub(r"\d+", "#", d.message)
     key = "\0".join((d.code, d.path.replace(os.sep, "/"), anchor))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _number_fingerprints(results: Iterable[dict[str, Any]]) -> None:
