@@ -377,10 +377,6 @@ def _alarm(seconds: float):
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs SIGALRM")
-@pytest.mark.xfail(strict=True, raises=TimeoutError,
-                   reason="superlinear (about cubic) time in analysis/usage.py ScopeUsage._predicts: every forward walks "
-                          "every statement's whole subtree, and an elif chain nests each branch inside the previous "
-                          "one: 40 branches 1.9 s, 80 branches 17 s, 160 branches 75 s (2 vCPU)")
 def test_elif_chain_with_a_forward_per_branch_is_fast() -> None:
     source = "import torch\nmodel = torch.nn.Dropout()\nif a:\n    model.eval()\n"
     source += "".join(f"elif a == {i}:\n    out = model(x)\n" for i in range(80))

@@ -211,9 +211,17 @@ class Heap:
             return b.copy() if b is not None else None
         if b is None:
             return a.copy()
-        modes: dict[int, frozenset] = {}
-        for oid in set(a.modes) | set(b.modes):
-            modes[oid] = self.mode(a, oid) | self.mode(b, oid)
+        # both states come from one ancestor: most entries are the very same set, and
+        # only the entries that differ need the (inherited) mode of the other side
+        am, bm = a.modes, b.modes
+        modes = dict(am)
+        for oid, bv in bm.items():
+            av = am.get(oid)
+            if av is bv:
+                continue
+            modes[oid] = (self.mode(a, oid) if av is None else av) | bv
+        for oid in am.keys() - bm.keys():
+            modes[oid] = am[oid] | self.mode(b, oid)
         return State(
             env=_join_dicts(a.env, b.env, join_values),
             genv=_join_dicts(a.genv, b.genv, join_values),

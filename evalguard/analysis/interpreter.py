@@ -62,7 +62,8 @@ from evalguard.analysis.values import (
 
 #: class methods that build an instance of a module class without running its __init__ here
 _CLASS_LOADERS = {"load_from_checkpoint", "from_pretrained"}
-MAX_DEPTH = 10  # nested calls followed into bodies
+MAX_DEPTH = 10
+MAX_INLINES = 60  # times one function's body is followed per file (calling contexts, loop rounds)  # nested calls followed into bodies
 MAX_LOOP_ROUNDS = 5
 MAX_STEPS = 400_000  # statements executed per file before giving up (precision: give up silently)
 VOLATILE = Ext("<Variable(volatile=True)>")
@@ -109,6 +110,8 @@ class Interpreter:
         self.steps = 0
         self.optimizers_seen = False
         self.outer_envs: dict[cst.FunctionDef, dict] = {}
+        self.inlined: dict[cst.FunctionDef, int] = {}
+        self.constants: dict[cst.CSTNode, Value] = {}
         self.scans: dict[cst.FunctionDef, _MethodScan] = {}
 
     # ==================================================================================
@@ -496,7 +499,9 @@ class Interpreter:
     def _mark_selected(self, before: State, body: State, orelse: State, joined: State) -> None:
         """`if training: model.train() else: model.eval()` chooses the mode on purpose:
         the joined facts are marked so that the rules do not read it as a forgotten eval()."""
-        for oid in set(body.modes) | set(orelse.modes):
+        changed = {oid for oid, v in body.modes.items() if before.modes.get(oid) is not v}
+        changed &= {oid for oid, v in orelse.modes.items() if before.modes.get(oid) is not v}
+        for oid in changed:
             a, b, pre = self.heap.mode(body, oid), self.heap.mode(orelse, oid), self.heap.mode(before, oid)
             if a == pre or b == pre:
                 continue
@@ -701,8 +706,11 @@ class Interpreter:
         if kind is cst.Call:
             return self.eval_call(node, state)
         if kind is cst.Integer or kind is cst.Float or kind is cst.SimpleString:
-            value = constant(node)
-            return Const(value) if value is not NOT_CONSTANT else UNKNOWN_VALUE
+            found = self.constants.get(node)
+            if found is None:  # literal_eval is slow: once per literal
+                value = constant(node)
+                found = self.constants[node] = Const(value) if value is not NOT_CONSTANT else UNKNOWN_VALUE
+            return found
         if kind is cst.Tuple or kind is cst.List or kind is cst.Set:
             return TupleValue(tuple(self.eval(el.value, state) for el in node.elements))
         if kind is cst.Dict:
@@ -931,7 +939,8 @@ class Interpreter:
         """Run `func`'s body with these arguments; returns (state after, return value).
         `state` is updated in place as well (the caller continues with it)."""
         fnode = func.node
-        if len(self.frames) > MAX_DEPTH or any(f.func is fnode for f in self.frames):
+        inlined = self.inlined[fnode] = self.inlined.get(fnode, 0) + 1
+        if len(self.frames) > MAX_DEPTH or inlined > MAX_INLINES or any(f.func is fnode for f in self.frames):
             if isinstance(call, cst.Call):
                 self._unknown_call_effect(call, args, kwargs, state, f"{fnode.name.value}()")
             return state, UNKNOWN_VALUE
@@ -1402,9 +1411,12 @@ class Interpreter:
         for value in (*args, *kwargs.values()):
             for oid in object_ids(value):
                 info = self.heap.objects[oid]
-                if info.is_module_like or info.kind == OPAQUE:
-                    fact = self.mode_fact(UNKNOWN, node, f"{what} at this call")
-                    self.heap.set_mode(state, oid, frozenset({fact}))
+                if not (info.is_module_like or info.kind == OPAQUE):
+                    continue
+                if all(f.kind == UNKNOWN for f in self.heap.mode(state, oid)) and not info.contains:
+                    continue  # nothing known to forget (most opaque values: keeps the state small)
+                fact = self.mode_fact(UNKNOWN, node, f"{what} at this call")
+                self.heap.set_mode(state, oid, frozenset({fact}))
 
     # ==================================================================================
     # forward passes

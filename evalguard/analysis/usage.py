@@ -50,6 +50,7 @@ class _Stmt:
     backward_reads: list[tuple[cst.Call, set[str]]]
     returns: bool
     ifs: tuple[cst.If, ...]
+    expr: Optional[cst.CSTNode] = None  # what to search: the header only, for compound statements
 
 
 def read_names(node: Optional[cst.CSTNode], barriers: bool = True) -> set[str]:
@@ -146,7 +147,7 @@ class _StatementCollector:
 
     def _header(self, node: cst.CSTNode, expr: cst.BaseExpression, ifs: tuple, targets: Optional[set[str]] = None) -> None:
         self.stmts.append(_Stmt(node, targets or set(), read_names(expr), read_names(expr, False), set(),
-                                _backward_calls(expr), False, ifs))
+                                _backward_calls(expr), False, ifs, expr))
 
     def _small(self, small: cst.BaseSmallStatement, ifs: tuple) -> None:
         targets: set[str] = set()
@@ -166,7 +167,7 @@ class _StatementCollector:
         if isinstance(small, cst.AugAssign):
             reads |= targets
         self.stmts.append(_Stmt(small, targets, reads, read_names(value, False), set(), _backward_calls(small),
-                                returns, ifs))
+                                returns, ifs, small))
 
 
 class _PredictionUse:
@@ -283,6 +284,6 @@ class ScopeUsage:
     def _predicts(self, forward: cst.Call, tainted: set[str]) -> bool:
         finder = _PredictionUse(tainted, forward)
         for s in self.stmts:
-            if (s.all_reads & tainted or contains(s.node, forward)) and finder.found_in(s.node):
+            if (s.all_reads & tainted or contains(s.expr, forward)) and finder.found_in(s.expr):
                 return True
         return False
