@@ -505,8 +505,9 @@ class Interpreter:
             a, b, pre = self.heap.mode(body, oid), self.heap.mode(orelse, oid), self.heap.mode(before, oid)
             if a == pre or b == pre:
                 continue
-            kinds = ({f.kind for f in a}, {f.kind for f in b})
-            if kinds in (({TRAIN}, {EVAL}), ({EVAL}, {TRAIN})):
+            ka, kb = {f.kind for f in a}, {f.kind for f in b}
+            # one branch trains, another (possibly down an elif chain) evaluates
+            if (ka == {TRAIN} and EVAL in kb) or (ka == {EVAL} and TRAIN in kb):
                 joined.modes[oid] = frozenset(dataclasses.replace(f, selected=True) for f in a | b)
 
     def _exec_branch(self, node: cst.If, branch, state: State, is_body: bool) -> Optional[State]:
@@ -1175,7 +1176,7 @@ class Interpreter:
                 managed = method in K.SELF_NO_GRAD_METHODS
                 self.record_forward(node, oid, state, method, managed_grad=managed, args=args)
             return UNKNOWN_VALUE
-        if info.is_module_like and info.cls is None and K.looks_like_submodule(method):
+        if info.is_module_like and info.cls is None and info.parent is None and K.looks_like_submodule(method):
             # `model.backbone(x)`: a call of a child module of a library model
             return self.call_object(node, Obj(self.heap.child(oid, method)), args, kwargs, state)
         self._unknown_call_effect(node, args, kwargs, state, f"{method}()")
@@ -1289,7 +1290,7 @@ class Interpreter:
             # dropout and batch statistics into the traced graph
             for oid in object_ids(args[0]):
                 if self.heap.objects[oid].is_module_like:
-                    self.record_forward(node, oid, state, "trace", managed_grad=True)
+                    self.record_forward(node, oid, state, "trace", managed_grad=True, receiver=node.args[0].value)
         if qual in K.UNKNOWN_MODE_LOADERS:
             kind = MODULE if qual.startswith(("torch.jit", "torch.hub", "torch.export")) else OPAQUE
             oid = self.heap.new(("new", node, stack), kind, f"{last}(...)", node,
@@ -1423,12 +1424,13 @@ class Interpreter:
 
     def record_forward(self, node: cst.Call, oid: int, state: State, method: Optional[str], *,
                        grad_override: Optional[frozenset] = None, managed_grad: bool = False,
-                       args: Optional[list] = None) -> None:
+                       args: Optional[list] = None, receiver: Optional[cst.CSTNode] = None) -> None:
         info = self.heap.objects[oid]
         if info.kind == LOSS or info.managed:
             return
         frame = self.frame
-        receiver_node = node.func.value if (method is not None and isinstance(node.func, cst.Attribute)) else node.func
+        receiver_node = receiver or (node.func.value if (method is not None and isinstance(node.func, cst.Attribute))
+                                     else node.func)
         if frame.cls is not None and frame.cls.kind != "driver" and _rooted_at_self(receiver_node):
             return  # a submodule call inside the module's own code: part of its forward
         if self._in_unit_test():
@@ -1449,7 +1451,7 @@ class Interpreter:
             kind = U.PLAIN  # no graph is built: a teacher, a target network, an eval branch
         signals: list[str] = []
         volatile = any(a == VOLATILE for a in (args or []))
-        if kind not in (U.TRAINING, U.GRADIENT, U.MIXED, U.LOSS, "frozen-part"):
+        if kind not in (U.TRAINING, U.GRADIENT, U.MIXED, U.LOSS, U.DISCARDED, "frozen-part"):
             signals = self._inference_signals(node, method, grads, usage, volatile)
         modes = self._training_modes(oid, state) if kind == U.TRAINING else self._effective_modes(oid, state)
         frozen_parts = () if signals else self._frozen_parts(oid, state, code_of(receiver_node))

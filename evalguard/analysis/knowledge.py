@@ -265,7 +265,7 @@ _SUBMODULE_NAMES = re.compile(
     r"layer|layers|block|blocks|stage|stages|conv|model|net|network|module|base_model|transformer|"
     r"attention|attn|mlp|ffn|lm_head|generator|discriminator|critic|actor|policy|q_net|teacher|student|"
     r"ema|target|tokenizer_model|vision_model|text_model|image_encoder|text_encoder|vae|unet|rnn|lstm|gru|"
-    r"dropout|drop|dense|out|output_layer|predictor|regressor|bottleneck|adapter)(_?\w*?)?\d*$"
+    r"dropout|drop|dense|out|output_layer|predictor|regressor|bottleneck|adapter|encoders|decoders)(_\w+)?\d*$"
 )
 
 

@@ -24,6 +24,7 @@ GRADIENT = "gradient"  # reaches backward, no optimizer step (input gradients, F
 MIXED = "mixed"  # reaches a backward that runs only under a condition
 LOSS = "loss"  # the model returns its own loss (detector val loss in train mode)
 RETURNED = "returned"  # handed back to the caller
+DISCARDED = "discarded"  # the result is not used at all
 PLAIN = "plain"
 
 _BARRIERS = {"detach", "item", "data", "tolist", "numpy", "detach_"}
@@ -226,6 +227,8 @@ class ScopeUsage:
         home = self._find(stmt_node, forward)
         if home is None:
             return Usage(PLAIN)
+        if isinstance(home.node, cst.Expr) and home.node.value is forward:
+            return Usage(DISCARDED)  # run for its side effects (recomputing BatchNorm statistics, warm-up)
         tainted = set(home.targets)
         if isinstance(home.node, cst.Expr):
             tainted |= self._collectors(home.node, forward)
