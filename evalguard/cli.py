@@ -289,17 +289,16 @@ def _apply_fixes(paths: list[str], rules: list[Rule], run_options: dict, unsafe:
     file has (or had) something to change. Problems go to stderr; nothing that does not
     parse is ever written."""
     from evalguard.discovery import discover
-    from evalguard.fixer import fix_file
+    from evalguard.fixer import fix_file, fix_notebook_file
 
     found = discover([p for p in paths if p != "-"], run_options.get("exclusions"))
     ignored = run_options.get("ignored_codes")
     changed = fixed = 0
     for source in found.files:
-        if source.display.lower().endswith(".ipynb"):
-            continue  # notebooks are reported, not rewritten (their cells and outputs stay as they are)
         drop = ignored(source.display) if ignored else frozenset()
         file_rules = [r for r in rules if r.code not in drop]
-        result = fix_file(source.path, file_rules, unsafe=unsafe, write=write, display=source.display)
+        fixer = fix_notebook_file if source.display.lower().endswith(".ipynb") else fix_file
+        result = fixer(source.path, file_rules, unsafe=unsafe, write=write, display=source.display)
         if result.problem:
             typer.echo(f"{source.display}: not fixed: {result.problem}", err=True)
         if result.changed:

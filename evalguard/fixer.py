@@ -155,3 +155,94 @@ def write_atomically(path: str, data: bytes, bom: bool = False) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+_BOUNDARY = "# evalguard: cell boundary {}"
+
+
+def fix_notebook_text(data: bytes | str, path: str, rules: Sequence[Rule], unsafe: bool = False
+                      ) -> tuple[FixResult, Optional[str]]:
+    """Fix a notebook's code cells (analysed together, in order, as the kernel runs them)
+    and write each changed cell back in place; outputs, metadata and other cells stay as
+    they are. Returns the result (its texts are the code cells, for the diff) and the new
+    notebook JSON (None when nothing changed)."""
+    import json
+
+    from evalguard import notebook as nb
+
+    try:
+        parsed = nb.read_notebook(data)
+        doc = json.loads(data)
+    except (nb.NotebookError, ValueError) as exc:
+        return FixResult(path, "", problem=str(exc)), None
+    if not parsed.is_python:
+        return FixResult(path, ""), None
+    # cells joined with a comment line between them, so the fixed text splits back into cells
+    joined = "".join(_BOUNDARY.format(c.index) + "\n" + "".join(f"{x}\n" for x in nb.neutralise(c.lines))
+                     for c in parsed.cells)
+    result = fix_text(joined, path, rules, unsafe)
+    original_code = "".join(f"{x}\n" for x in parsed.original_lines)
+    if not result.changed:
+        return FixResult(path, original_code, problem=result.problem), None
+    pieces = result.fixed.split("\n")
+    new_cells: list[list[str]] = []
+    for line in pieces:
+        if line.startswith("# evalguard: cell boundary "):
+            new_cells.append([])
+        elif new_cells:
+            new_cells[-1].append(line)
+    if len(new_cells) != len(parsed.cells):
+        return FixResult(path, original_code, problem="a fix crossed a cell boundary; notebook left unchanged"), None
+    code_cells = [c for c in _doc_cells(doc) if isinstance(c, dict) and c.get("cell_type") == "code"]
+    fixed_code: list[str] = []
+    for cell, raw, new in zip(parsed.cells, code_cells, new_cells):
+        if new and new[-1] == "":
+            new.pop()
+        restored = _restore_ipython(cell.lines, nb.neutralise(cell.lines), new)
+        fixed_code.extend(restored)
+        if restored != cell.lines:
+            key = "source" if "source" in raw else "input"
+            text = "\n".join(restored)
+            # nbformat's list form: every line but the last keeps its newline
+            raw[key] = text.splitlines(keepends=True) if isinstance(raw[key], list) else text
+    fixed = FixResult(path, original_code, "".join(f"{x}\n" for x in fixed_code), result.applied, None, result.by_rule)
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    indent = _json_indent(text)
+    return fixed, json.dumps(doc, indent=indent, ensure_ascii=False) + ("\n" if text.endswith("\n") else "")
+
+
+def _doc_cells(doc: dict) -> list:
+    if "cells" in doc:
+        return doc["cells"]
+    return [c for sheet in doc.get("worksheets", []) for c in sheet.get("cells", [])]
+
+
+def _restore_ipython(original: list[str], neutralised: list[str], fixed: list[str]) -> list[str]:
+    """The fixed cell with its magics and shell escapes back: lines the fixes left alone
+    come from the cell as written."""
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(a=neutralised, b=fixed, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        out.extend(original[a0:a1] if op == "equal" else fixed[b0:b1])
+    return out
+
+
+def _json_indent(text: str) -> int:
+    for line in text.splitlines()[1:3]:
+        stripped = line.lstrip(" ")
+        if stripped and len(line) != len(stripped):
+            return len(line) - len(stripped)
+    return 1
+
+
+def fix_notebook_file(path: str, rules: Sequence[Rule], unsafe: bool = False, write: bool = True,
+                      display: Optional[str] = None) -> FixResult:
+    shown = display or path
+    try:
+        data = read_source(path, 64 * 1024 * 1024)
+    except SourceError as exc:
+        return FixResult(shown, "", problem=exc.reason)
+    result, new_doc = fix_notebook_text(data, shown, rules, unsafe)
+    if write and new_doc is not None:
+        write_atomically(path, new_doc.encode("utf-8"))
+    return result

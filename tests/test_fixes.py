@@ -359,3 +359,37 @@ def test_fixes_that_only_clash_together_are_applied_one_at_a_time() -> None:
     result = fix_text(src, "t.py", RULES)
     assert result.problem is None
     assert result.fixed == "from torch.autograd import Variable\ndef f(x):\n    x = x\n"
+
+
+def test_notebook_fixes_go_back_into_their_cells(tmp_path: Path) -> None:
+    """Fixes in a notebook are written into the right cells; magics, shell escapes,
+    outputs, markdown and metadata stay as they were."""
+    import json
+
+    from evalguard.fixer import fix_notebook_file
+
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# demo"]},
+        {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": [
+            "%matplotlib inline\n", "import torch\n", "from torch import nn\n",
+            "model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))"],
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": ["hi\n"]}]},
+        {"cell_type": "code", "execution_count": 2, "metadata": {}, "outputs": [],
+         "source": ["!pip list\n", "model.eval\n", "x = torch.randn(2, 4)"]},
+        {"cell_type": "code", "execution_count": 3, "metadata": {}, "outputs": [],
+         "source": ["preds = model(x).argmax(1)\n", "print(preds)"]},
+    ]
+    doc = {"cells": cells, "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+           "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    result = fix_notebook_file(str(path), RULES, unsafe=True)
+    assert result.problem is None and result.changed
+    new = json.loads(path.read_text())
+    assert new["cells"][0] == cells[0]
+    assert new["cells"][1] == cells[1]
+    assert new["cells"][2]["source"] == ["!pip list\n", "model.eval()\n", "x = torch.randn(2, 4)"]
+    assert "".join(new["cells"][3]["source"]) == "with torch.no_grad():\n    preds = model(x).argmax(1)\nprint(preds)"
+    assert new["metadata"] == doc["metadata"]
+    again = fix_notebook_file(str(path), RULES, unsafe=True)
+    assert not again.changed
