@@ -348,12 +348,7 @@ class Interpreter:
             self.heap.set_mode(state, oid, frozenset({self.mode_fact(EVAL, node)}))
             return
         if any("Norm" in code_of(g.test, 400) or "bn" in code_of(g.test, 400).lower() for g in guards):
-            current = self.heap.mode(state, oid)
-            facts = frozenset(
-                ModeFact(f.kind, f.node, f.what, f.stack, f.loops, f.loader, node) if f.kind in (TRAIN, FRESH) else f
-                for f in current
-            )
-            self.heap.set_mode(state, oid, facts)
+            self._bn_eval(oid, node, state)
             return
         self.heap.set_mode(state, oid, frozenset({self.mode_fact(UNKNOWN, node)}), weak=True)
 
@@ -989,22 +984,10 @@ class Interpreter:
             name = p.name.value
             if positional:
                 env[name] = positional.pop(0)
-            elif name in kwargs:
-                env[name] = kwargs[name]
-            elif p.default is not None:
-                value = constant(p.default)
-                env[name] = Const(value) if value is not NOT_CONSTANT else UNKNOWN_VALUE
             else:
-                env[name] = UNKNOWN_VALUE
+                env[name] = kwargs.get(name) or _default(p)
         for p in fnode.params.kwonly_params:
-            name = p.name.value
-            if name in kwargs:
-                env[name] = kwargs[name]
-            elif p.default is not None:
-                value = constant(p.default)
-                env[name] = Const(value) if value is not NOT_CONSTANT else UNKNOWN_VALUE
-            else:
-                env[name] = UNKNOWN_VALUE
+            env[p.name.value] = kwargs.get(p.name.value) or _default(p)
         star = fnode.params.star_arg
         if isinstance(star, cst.Param):
             env[star.name.value] = TupleValue(tuple(positional))
@@ -1218,21 +1201,22 @@ class Interpreter:
             facts = frozenset({self.mode_fact(UNKNOWN, node)})
         self.heap.set_mode(state, oid, facts, weak=weak)
 
+    def _bn_eval(self, oid: int, node: cst.CSTNode, state: State) -> None:
+        """Training mode stays, but its BatchNorm layers are put back in eval here."""
+        facts = frozenset(dataclasses.replace(f, bn_eval=node) if f.kind in (TRAIN, FRESH) else f
+                          for f in self.heap.mode(state, oid))
+        self.heap.set_mode(state, oid, facts)
+
     def _apply_helper(self, node: cst.Call, oid: int, fn: Value, state: State) -> None:
         """`model.apply(set_bn_eval)`: what the helper does to each submodule."""
         if not isinstance(fn, Func):
             self._unknown_call_effect(node, [Obj(oid)], {}, state, "apply()")
             return
         effects = _helper_effects(fn.node)
-        if "bn_eval" in effects or "eval" in effects:
-            current = self.heap.mode(state, oid)
-            facts = frozenset(
-                ModeFact(f.kind, f.node, f.what, f.stack, f.loops, f.loader, node) if f.kind in (TRAIN, FRESH) else f
-                for f in current
-            )
-            if "eval" in effects:
-                facts = frozenset({self.mode_fact(EVAL, node)})
-            self.heap.set_mode(state, oid, facts)
+        if "eval" in effects:
+            self.heap.set_mode(state, oid, frozenset({self.mode_fact(EVAL, node)}))
+        elif "bn_eval" in effects:
+            self._bn_eval(oid, node, state)
         if "bn_safe" in effects:
             self.heap.objects[oid].bn_safe = f"`{code_of(node)}`"
         if "freeze" in effects:
@@ -1604,6 +1588,12 @@ class Interpreter:
 
 # ---------------------------------------------------------------------------------------
 # small syntactic helpers
+
+
+def _default(param: cst.Param) -> Value:
+    """A parameter's default value when the call does not pass it (constants only)."""
+    value = constant(param.default) if param.default is not None else NOT_CONSTANT
+    return Const(value) if value is not NOT_CONSTANT else UNKNOWN_VALUE
 
 
 def _receiver_source(call: cst.Call) -> str:
