@@ -68,7 +68,7 @@ def test_manifest_fields() -> None:
     hook = hooks[0]
     assert hook["id"] == "evalguard"
     assert hook["name"] == "evalguard"
-    assert hook["entry"] == "evalguard check"
+    assert hook["entry"] == "evalguard check --force-exclude"
     assert hook["language"] == "python"
     assert hook["types_or"] == ["python", "jupyter"]
     assert hook["require_serial"] is False
