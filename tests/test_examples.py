@@ -43,3 +43,12 @@ def test_rendered_rule_docs_are_up_to_date() -> None:
     script = Path(__file__).resolve().parents[1] / "docs" / "render_rules.py"
     proc = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_readme_picture_is_up_to_date() -> None:
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "docs" / "render_screenshot.py"
+    proc = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
