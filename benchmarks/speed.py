@@ -245,6 +245,12 @@ def main() -> int:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 33rd..."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def startup_times(py: str, small: Path) -> dict[str, float]:
     """Median wall time of `evalguard --version` and of checking one small file, and the
     modules `import evalguard.cli` pulls in."""
@@ -262,7 +268,9 @@ def startup_times(py: str, small: Path) -> dict[str, float]:
             out[name] = statistics.median(walls)
         probe = subprocess.run([py, "-c", "import sys, evalguard.cli; print(len(sys.modules), 'torch' in sys.modules)"],
                                capture_output=True, text=True)
-        out["modules after `import evalguard.cli`"] = probe.stdout.strip()
+        count, has_torch = (probe.stdout.split() + ["?", "?"])[:2]
+        out["modules after `import evalguard.cli`"] = (
+            f"{count} modules, torch {'imported (bug)' if has_torch == 'True' else 'not imported'}")
         return out
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -295,7 +303,7 @@ def render(rows, ratios, startup, origin, n_full, l_full, n_sample, l_sample, ar
         f"Measured {dt.date.today().isoformat()} on {machine} with `python benchmarks/speed.py"
         f" --sample {args.sample} --reps {args.reps}` (medians; one run for TorchFix and torch-preflight).",
         f"Corpus: {', '.join(origin)}: {n_full:,} files, {l_full:,} lines; the sample is every "
-        f"{max(1, round(1 / args.sample))}th file: {n_sample:,} files, {l_sample:,} lines.",
+        f"{ordinal(max(1, round(1 / args.sample)))} file: {n_sample:,} files, {l_sample:,} lines.",
         "",
         "| tool / mode | files | lines | wall s | files/s | lines/s | peak MB |",
         "|---|---:|---:|---:|---:|---:|---:|",
