@@ -85,7 +85,8 @@ class _Indexer:
 
     def visit(self, node: cst.CSTNode, cls: Optional[ClassInfo], func: Optional[FunctionNode], guards: tuple) -> None:
         idx = self.index
-        if isinstance(node, cst.ClassDef):
+        kind = type(node)  # exact-type tests: isinstance against libcst's ABCs is slow on misses
+        if kind is cst.ClassDef:
             bases = [dotted(arg.value) or "" for arg in node.bases if arg.keyword is None]
             info = ClassInfo(node.name.value, node, bases)
             if cls is None and func is None:
@@ -93,7 +94,7 @@ class _Indexer:
             for child in children(node):
                 self.visit(child, info, None, ())
             return
-        if isinstance(node, cst.FunctionDef):
+        if kind is cst.FunctionDef:
             idx.all_functions.append(node)
             idx.parent_function[node] = func
             if cls is not None and func is None:
@@ -104,23 +105,23 @@ class _Indexer:
             for child in children(node):
                 self.visit(child, cls, node, ())
             return
-        if isinstance(node, (cst.Import, cst.ImportFrom)):
+        if kind is cst.Import or kind is cst.ImportFrom:
             idx.imports.add(node)
             return
-        if isinstance(node, cst.If):
+        if kind is cst.If:
             self.visit(node.test, cls, func, guards)
             self.visit(node.body, cls, func, guards + (node.test,))
             if node.orelse is not None:
                 self.visit(node.orelse, cls, func, guards)
             return
-        if isinstance(node, cst.Expr):
+        if kind is cst.Expr:
             value = node.value
             if isinstance(value, cst.Attribute) and value.attr.value in ("eval", "train"):
                 idx.bare_mode_attrs.append(value)
-        elif isinstance(node, cst.WithItem):
+        elif kind is cst.WithItem:
             if isinstance(node.item, (cst.Name, cst.Attribute)):
                 self.with_items.append(node)
-        elif isinstance(node, cst.Call):
+        elif kind is cst.Call:
             self.calls.append((node, cls, func, guards))
         for child in children(node):
             self.visit(child, cls, func, guards)
@@ -242,7 +243,7 @@ def _class_body_nodes(info: ClassInfo):
     """Every node of the class body, not descending into nested classes."""
     body = info.node.body
     for stmt in body.body if isinstance(body, cst.IndentedBlock) else ():
-        yield from walk(stmt, prune=lambda n: isinstance(n, cst.ClassDef))
+        yield from walk(stmt, prune=lambda n: type(n) is cst.ClassDef)
 
 
 def _is_self(node: cst.BaseExpression) -> bool:
@@ -257,16 +258,17 @@ def _has_module_evidence(info: ClassInfo, index: FileIndex) -> bool:
         return False
     own = set(info.methods)
     for node in _class_body_nodes(info):
-        if isinstance(node, cst.Attribute):
+        kind = type(node)
+        if kind is cst.Attribute:
             if node.attr.value == "training" and _is_self(node.value):
                 return True
-        elif isinstance(node, cst.Call):
+        elif kind is cst.Call:
             func = node.func
             if isinstance(func, cst.Attribute) and _is_self(func.value):
                 name = func.attr.value
                 if name in _SELF_MODULE_METHODS or (name in ("eval", "train") and name not in own):
                     return True
-        elif isinstance(node, cst.Assign):
+        elif kind is cst.Assign:
             value = node.value
             if not isinstance(value, cst.Call) or not isinstance(value.func, (cst.Name, cst.Attribute)):
                 continue
@@ -322,11 +324,12 @@ def _scan_traits(info: ClassInfo, index: FileIndex, seen: set[str]) -> tuple[Opt
     sensitive: Optional[bool] = False
     has_bn: Optional[bool] = False
     for node in _class_body_nodes(info):
-        if isinstance(node, cst.Attribute):
+        kind = type(node)
+        if kind is cst.Attribute:
             if node.attr.value == "training" and _is_self(node.value):
                 sensitive = True
             continue
-        if not isinstance(node, cst.Call):
+        if kind is not cst.Call:
             continue
         name = dotted(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
         if not name:
