@@ -1,7 +1,8 @@
 """The result cache: an unchanged file is never parsed twice.
 
 An entry is keyed by everything its result depends on: the file's bytes, the path it is
-reported under, evalguard's version, the rules run on it and the analysis settings.
+reported under, evalguard's version and code (so an edited or reinstalled checkout never
+serves results of the old code), the rules run on it and the analysis settings.
 (The analysis is per file — a function's behaviour is taken from the same file only —
 so no entry depends on another file and nothing needs invalidating when one changes.)
 Entries are small JSON files, written to a temporary name and renamed into place, so
@@ -14,6 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
@@ -23,6 +25,23 @@ from evalguard.diagnostics import Diagnostic, FileError, FileResult, Related
 DEFAULT_DIR = ".evalguard_cache"
 MAX_ENTRIES = 20_000
 _FORMAT = 1
+
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=4)
+def code_fingerprint(package: Path = _PACKAGE) -> str:
+    """Size and modification time of every module of the installed package: a change
+    to the analysis without a version bump (a development checkout) still misses."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        digest.update(f"{path.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}\0".encode())
+    return digest.hexdigest()[:16]
 
 
 class Cache:
@@ -35,7 +54,7 @@ class Cache:
     @staticmethod
     def key(data: bytes, display: str, codes: tuple[str, ...], settings: Any) -> str:
         digest = hashlib.sha256()
-        for part in (f"v{_FORMAT}", __version__, display, ",".join(codes), repr(settings)):
+        for part in (f"v{_FORMAT}", __version__, code_fingerprint(), display, ",".join(codes), repr(settings)):
             digest.update(part.encode("utf-8", "surrogateescape"))
             digest.update(b"\0")
         digest.update(data)

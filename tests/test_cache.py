@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from evalguard import engine
-from evalguard.cache import Cache
+from evalguard.cache import Cache, code_fingerprint
 from evalguard.diagnostics import Diagnostic, FileResult, Related
 from evalguard.rules import all_rules
 from evalguard.runner import run
@@ -60,6 +60,21 @@ def test_cache_key_depends_on_rules_path_and_settings(tmp_path: Path) -> None:
     assert key != Cache.key(b"x = 1\n", "a.py", ("EG002",), None)
     assert key != Cache.key(b"x = 2\n", "a.py", ("EG001",), None)
     assert key != Cache.key(b"x = 1\n", "a.py", ("EG001",), ("inference", "patterns"))
+
+
+def test_code_fingerprint_changes_when_a_module_of_the_package_changes(tmp_path: Path) -> None:
+    """Regression: an edited development checkout served results of the old analysis,
+    because entries were keyed on the version number only."""
+    package = tmp_path / "pkg"
+    (package / "analysis").mkdir(parents=True)
+    module = package / "analysis" / "interpreter.py"
+    module.write_text("x = 1\n")
+    before = code_fingerprint(package)
+    assert code_fingerprint(package) == before
+    module.write_text("x = 22\n")
+    code_fingerprint.cache_clear()
+    assert code_fingerprint(package) != before
+    assert len(code_fingerprint()) == 16  # the installed package itself
 
 
 def test_cache_entries_round_trip_and_bad_entries_are_misses(tmp_path: Path) -> None:
