@@ -95,6 +95,7 @@ class Frame:
     breaks: list[list[State]] = field(default_factory=list)
     continues: list[list[State]] = field(default_factory=list)
     mode_call: Optional[cst.CSTNode] = None  # inside an inlined train()/set_training_mode(): report here
+    yields: Optional[list[State]] = None  # a @contextmanager entered by `with`: the states at its yields
 
 
 class Interpreter:
@@ -317,6 +318,13 @@ class Interpreter:
         for vid in object_ids(value):
             if "FrozenBatchNorm" in self.heap.objects[vid].ext_class:
                 self.heap.objects[oid].bn_safe = f"`{code_of(stmt)}`"
+        if any(self.heap.objects[v].is_module_like and not state.frozen.get(v) for v in object_ids(value)):
+            # `model.fc = nn.Linear(...)` after freezing `model`: a trainable new head, so
+            # the model is no longer frozen as a whole (its forward builds a graph)
+            for holder in (oid, *self.heap.ancestors(oid)):
+                facts = state.frozen.get(holder)
+                if facts and any(not f.partial for f in facts):
+                    state.frozen[holder] = frozenset(dataclasses.replace(f, partial=True) for f in facts)
 
     def _member_assignment(self, members: Members, attr: str, value: Value, state: State) -> None:
         """`p.requires_grad = False` for p in model.parameters(); `m.training = False` /
@@ -539,8 +547,9 @@ class Interpreter:
     def exec_For(self, node: cst.For, state: State) -> Optional[State]:
         iter_value = self.eval(node.iter, state)
         literal = node.iter if isinstance(node.iter, (cst.Tuple, cst.List)) else None
-        if literal is not None and isinstance(iter_value, TupleValue) and 0 < len(iter_value.items) <= 8 \
-                and not any(isinstance(e, cst.StarredElement) for e in literal.elements):
+        exact = (not any(isinstance(e, cst.StarredElement) for e in literal.elements) if literal is not None
+                 else isinstance(node.iter, cst.Call) and self._callee_qualname(node.iter.func, state) in ("zip", "enumerate"))
+        if exact and isinstance(iter_value, TupleValue) and 0 < len(iter_value.items) <= 8:
             return self._unrolled_for(node, iter_value.items, state)
         element = self._iteration_value(iter_value)
         return self._loop(node, state, lambda s: self.assign(node.target, element, s), node.body, node.orelse, node.iter)
@@ -646,6 +655,10 @@ class Interpreter:
                         self.heap.set_mode(state, oid, frozenset({self.mode_fact(kind, expr)}))
                 state.grad = frozenset({GradFact(OFF if qual in K.EVAL_MODE_CONTEXTS else ON, expr)})
                 return None
+            if self._enter_context_generator(expr, state, restores):
+                if item.asname is not None:
+                    self.assign(item.asname.name, UNKNOWN_VALUE, state)
+                return None
         value = self.eval(expr, state)
         if isinstance(value, GradCtx):
             state.grad = frozenset({GradFact(value.kind, expr)})
@@ -657,6 +670,36 @@ class Interpreter:
         if item.asname is not None:
             self.assign(item.asname.name, value if not isinstance(value, GradCtx) else UNKNOWN_VALUE, state)
         return None
+
+    def _enter_context_generator(self, expr: cst.Call, state: State, restores: list) -> bool:
+        """`with evaluating(model):` where `evaluating` is a `@contextmanager` generator of
+        this file: the body runs at its `yield`, in the modes and grad mode set up before
+        it; what follows the yield (typically a `finally` that restores the mode) runs
+        after the body. False when `expr` calls no such generator."""
+        callee = self.eval(expr.func, state)
+        if not isinstance(callee, Func) or not self._is_context_generator(callee.node):
+            return False
+        args, kwargs = self.call_arguments(expr, state)
+        yields: list[State] = []
+        self.invoke(callee, args, kwargs, expr, state, yields=yields)
+        at_yield = self.heap.join_all(yields)
+        if at_yield is None:  # not inlined (too deep, recursive) or never yields
+            return True
+        # `state` is now the generator run to its end; the body sees it as at the yield,
+        # and the modes that the code after the yield changed are set again after the body
+        for oid in state.modes.keys() | at_yield.modes.keys():
+            if state.modes.get(oid) != at_yield.modes.get(oid):
+                restores.append((oid, self.heap.mode(state, oid)))
+        state.genv, state.attrs, state.modes, state.frozen = at_yield.genv, at_yield.attrs, at_yield.modes, at_yield.frozen
+        state.grad = at_yield.grad
+        return True
+
+    def _is_context_generator(self, fnode: cst.FunctionDef) -> bool:
+        for dec in fnode.decorators:
+            qual = self.index.qualify(dec.decorator) or dotted(dec.decorator) or ""
+            if qual.rsplit(".", 1)[-1] in ("contextmanager", "asynccontextmanager"):
+                return True
+        return False
 
     def lookup_head(self, expr: cst.BaseExpression, state: State) -> Value:
         while isinstance(expr, cst.Attribute):
@@ -750,6 +793,11 @@ class Interpreter:
             value = self.eval(node.value, state)
             self.assign(node.target, value, state)
             return value
+        if kind is cst.Yield:
+            self.eval_children(node, state)
+            if self.frame.yields is not None:
+                self.frame.yields.append(state.copy())
+            return UNKNOWN_VALUE
         self.eval_children(node, state)
         return UNKNOWN_VALUE
 
@@ -804,6 +852,9 @@ class Interpreter:
         saved_genv = dict(state.genv)
         comp: Optional[cst.CompFor] = node.for_in
         frame = self.frame
+        per_item = self._comprehension_items(node, state)
+        if per_item is not None:
+            return per_item
         pushed = 0
         while comp is not None:
             iter_value = self.eval(comp.iter, state)
@@ -830,6 +881,29 @@ class Interpreter:
                 state.genv.clear()
                 state.genv.update(saved_genv)
         return result if isinstance(result, Members) else UNKNOWN_VALUE
+
+    def _comprehension_items(self, node, state: State) -> Optional[TupleValue]:
+        """`[m.training for m in modules]` over a sequence known item by item: the
+        element for each item (only for a plain name or attribute element, which runs
+        no code), so that the saved flags can restore each module later."""
+        comp = node.for_in
+        if (not isinstance(node, (cst.ListComp, cst.GeneratorExp)) or comp.inner_for_in is not None or comp.ifs
+                or not isinstance(comp.target, cst.Name) or not isinstance(node.elt, (cst.Name, cst.Attribute))
+                or isinstance(comp.asynchronous, cst.Asynchronous)):
+            return None
+        saved = state.env.copy() if self.frame.func is not None else state.genv.copy()
+        iter_value = self.eval(comp.iter, state)
+        if not isinstance(iter_value, TupleValue) or not 0 < len(iter_value.items) <= 8:
+            return None
+        items = []
+        for item in iter_value.items:
+            self.assign(comp.target, item, state)
+            items.append(self.eval(node.elt, state))
+        if self.frame.func is not None:
+            state.env = saved
+        else:
+            state.genv = saved
+        return TupleValue(tuple(items))
 
     def eval_attribute(self, node: cst.Attribute, state: State) -> Value:
         base = self.eval(node.value, state)
@@ -895,16 +969,7 @@ class Interpreter:
                     return self._load_instance(node, receiver.cls, method)
         else:
             callee = self.eval(func, state)
-        args: list[Value] = []
-        kwargs: dict[str, Value] = {}
-        for arg in node.args:
-            value = self.eval(arg.value, state)
-            if arg.keyword is not None:
-                kwargs[arg.keyword.value] = value
-            elif arg.star:
-                args.append(value if isinstance(value, Members) else UNKNOWN_VALUE)
-            else:
-                args.append(value)
+        args, kwargs = self.call_arguments(node, state)
         if method is not None and isinstance(receiver, SuperRef):
             return self.call_super(node, receiver, method, args, kwargs, state)
         if method is not None and object_ids(receiver):
@@ -926,14 +991,29 @@ class Interpreter:
         self._unknown_call_effect(node, args, kwargs, state, "an unknown function")
         return UNKNOWN_VALUE
 
+    def call_arguments(self, node: cst.Call, state: State) -> tuple[list[Value], dict[str, Value]]:
+        args: list[Value] = []
+        kwargs: dict[str, Value] = {}
+        for arg in node.args:
+            value = self.eval(arg.value, state)
+            if arg.keyword is not None:
+                kwargs[arg.keyword.value] = value
+            elif arg.star:
+                args.append(value if isinstance(value, Members) else UNKNOWN_VALUE)
+            else:
+                args.append(value)
+        return args, kwargs
+
     # in-file functions ---------------------------------------------------------------------
     def call_function(self, node: cst.Call, func: Func, args: list[Value], kwargs: dict[str, Value], state: State) -> Value:
         return self.invoke(func, args, kwargs, node, state)[1]
 
     def invoke(self, func: Func, args: list[Value], kwargs: dict[str, Value], call: Optional[cst.CSTNode], state: State,
-               mode_call: Optional[cst.CSTNode] = None) -> tuple[Optional[State], Value]:
+               mode_call: Optional[cst.CSTNode] = None,
+               yields: Optional[list[State]] = None) -> tuple[Optional[State], Value]:
         """Run `func`'s body with these arguments; returns (state after, return value).
-        `state` is updated in place as well (the caller continues with it)."""
+        `state` is updated in place as well (the caller continues with it). With `yields`,
+        the states at the body's `yield`s are collected there (a context manager's enter)."""
         fnode = func.node
         inlined = self.inlined[fnode] = self.inlined.get(fnode, 0) + 1
         if len(self.frames) > MAX_DEPTH or inlined > MAX_INLINES or any(f.func is fnode for f in self.frames):
@@ -941,7 +1021,8 @@ class Interpreter:
                 self._unknown_call_effect(call, args, kwargs, state, f"{fnode.name.value}()")
             return state, UNKNOWN_VALUE
         self.visited.add(fnode)
-        frame = Frame(fnode, call, func.cls, func.self_obj, outer=self.outer_envs.get(fnode), mode_call=mode_call)
+        frame = Frame(fnode, call, func.cls, func.self_obj, outer=self.outer_envs.get(fnode), mode_call=mode_call,
+                      yields=yields)
         caller_env, caller_grad = state.env, state.grad
         state.env = self._bind_params(fnode, func, args, kwargs, state)
         grad = self._decorator_grad(fnode, state)
@@ -1106,6 +1187,8 @@ class Interpreter:
                 if found is not None:
                     return self.invoke(Func(found[1], found[0], oid), args, kwargs, node, state)[1]
                 continue
+            if info.kind == OPAQUE and info.ext_class == "torch.load":
+                info.evidence = True  # a checkpoint dict cannot be called: a pickled module
             if info.is_module_like:
                 self.record_forward(node, oid, state, None, args=args)
         return UNKNOWN_VALUE
@@ -1151,6 +1234,12 @@ class Interpreter:
             return Obj(oid)
         if method in K.MODULE_EVIDENCE_METHODS:
             info.evidence = True
+            return UNKNOWN_VALUE
+        if K.leaves_eval_mode(info.ext_class, method):
+            # sentence-transformers `encode`/`predict` call `self.eval()` and never undo it
+            info.evidence = True
+            what = f"`{code_of(node.func)}()` (which calls `.eval()` inside and does not restore the mode)"
+            self.heap.set_mode(state, oid, frozenset({self.mode_fact(EVAL, node, what)}), weak=weak)
             return UNKNOWN_VALUE
         if method in K.SELF_RETURNING_METHODS:
             return Obj(oid)
@@ -1245,6 +1334,8 @@ class Interpreter:
             return GradCtx(kind, True)
         if last.endswith(K.THIRD_PARTY_GRAD_OFF_SUFFIXES):
             return GradCtx(OFF, True)
+        if qual.startswith(f"{VOLATILE.qualname}.") and last in K.TENSOR_SAME_DATA_METHODS:
+            return VOLATILE  # `Variable(x, volatile=True).view(...)`, `.cuda()`: the same input
         if qual in ("torch.autograd.Variable", "torch.autograd.variable.Variable", "torch.Variable"):
             volatile = kwargs.get("volatile")
             if isinstance(volatile, Const) and volatile.value:
@@ -1265,6 +1356,10 @@ class Interpreter:
             return UNKNOWN_VALUE
         if qual in K.DEEPCOPY and args:
             return self._copy(node, args[0], state)
+        if qual in ("zip", "enumerate") and args and not kwargs:
+            rows = _zipped(qual, args)
+            if rows is not None:
+                return rows
         if qual in ("list", "tuple", "filter", "iter", "sorted", "reversed") and args:
             src = args[-1]
             if isinstance(src, Members):
@@ -1278,7 +1373,7 @@ class Interpreter:
         if qual in K.UNKNOWN_MODE_LOADERS:
             kind = MODULE if qual.startswith(("torch.jit", "torch.hub", "torch.export")) else OPAQUE
             oid = self.heap.new(("new", node, stack), kind, f"{last}(...)", node,
-                                frozenset({self.mode_fact(UNKNOWN, node)}))
+                                frozenset({self.mode_fact(UNKNOWN, node)}), ext_class=qual)
             return Obj(oid)
         configured = self.settings.constructor_mode(qual) if self.settings is not None else None
         if configured is not None:
@@ -1588,6 +1683,19 @@ class Interpreter:
 
 # ---------------------------------------------------------------------------------------
 # small syntactic helpers
+
+
+def _zipped(qual: str, args: list[Value]) -> Optional[TupleValue]:
+    """`zip(a, b)` / `enumerate(a)` over sequences known item by item (`*modules`, the
+    flags saved from them), so that `for m, was in zip(modules, flags): m.train(was)`
+    restores each module."""
+    if not all(isinstance(a, TupleValue) for a in args):
+        return None
+    if qual == "enumerate":
+        if len(args) != 1:
+            return None
+        return TupleValue(tuple(TupleValue((Const(i), item)) for i, item in enumerate(args[0].items)))
+    return TupleValue(tuple(TupleValue(row) for row in zip(*(a.items for a in args))))
 
 
 def _default(param: cst.Param) -> Value:

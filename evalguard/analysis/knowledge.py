@@ -199,6 +199,19 @@ def is_hf_model_class(qualname: str) -> bool:
     ) and not _NOT_MODULE_NAMES.search(last)
 
 
+#: library methods that put their model in eval mode and leave it there (idioms §3):
+#: sentence-transformers' `encode`/`predict` start with `self.eval()`
+_EVAL_LEAVING_METHODS = {
+    "sentence_transformers.": {"encode", "encode_query", "encode_document", "encode_corpus", "predict", "rank"},
+}
+
+
+def leaves_eval_mode(ext_class: str, method: str) -> bool:
+    """Does `obj.method(...)` on an object of library class `ext_class` leave it in eval?"""
+    return any(ext_class.startswith(prefix) and method in methods
+               for prefix, methods in _EVAL_LEAVING_METHODS.items())
+
+
 #: calls that run the model once to record it
 TRACERS = {"torch.jit.trace", "torch.jit.trace_module"}
 
@@ -338,6 +351,11 @@ def is_inference_loader_name(text: str) -> bool:
 
 
 #: methods on a forward's result that show it is used as a prediction
+#: tensor methods whose result is the same data (a `volatile` input stays one through them)
+TENSOR_SAME_DATA_METHODS = {
+    "view", "reshape", "unsqueeze", "squeeze", "cuda", "cpu", "to", "float", "half", "double", "permute",
+    "transpose", "contiguous", "expand", "flatten", "type", "unsqueeze_", "squeeze_",
+}
 PREDICTION_METHODS = {"argmax", "argmin", "topk", "numpy", "tolist", "argsort"}
 #: ... and calls that take it as a prediction
 PREDICTION_CALLS = re.compile(r"^(argmax|topk|save_image|imsave|imwrite|save|savetxt|savez|writerow|writerows|to_csv)$")

@@ -173,6 +173,12 @@ class Forwarded(Value):
 def join_values(a: Value, b: Value) -> Value:
     if a == b:
         return a
+    # `self.ema = ModelEMA(model) if use_ema else None`: None has no methods, so wherever
+    # the value is used as a module it is the object
+    if b == _NONE and isinstance(a, (Obj, ObjSet)):
+        return a
+    if a == _NONE and isinstance(b, (Obj, ObjSet)):
+        return b
     ids = set()
     for v in (a, b):
         if isinstance(v, Obj):
@@ -182,6 +188,9 @@ def join_values(a: Value, b: Value) -> Value:
         else:
             return UNKNOWN_VALUE
     return ObjSet(frozenset(ids))
+
+
+_NONE = Const(None)
 
 
 def object_ids(v: Value) -> tuple[int, ...]:
