@@ -292,12 +292,21 @@ class Interpreter:
             base = self.eval(target.value, state)
             for element in target.slice:
                 self.eval_children(element, state)
+            if isinstance(base, TupleValue) and isinstance(target.value, cst.Name):
+                self.bind(target.value.value, _with_item(base, self._subscript_key(target, state), value), state)
             for oid in object_ids(base):
                 for child in object_ids(value):
                     if self.heap.objects[child].is_module_like and self.heap.objects[oid].is_module_like:
                         self.heap.contain(oid, child)
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, UNKNOWN_VALUE, state)
+
+    def _subscript_key(self, node: cst.Subscript, state: State) -> object:
+        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            key = self.eval(node.slice[0].slice.value, state)
+            if isinstance(key, Const):
+                return key.value
+        return NOT_CONSTANT
 
     @staticmethod
     def _element_value(value: Value) -> Value:
@@ -548,7 +557,9 @@ class Interpreter:
         iter_value = self.eval(node.iter, state)
         literal = node.iter if isinstance(node.iter, (cst.Tuple, cst.List)) else None
         exact = (not any(isinstance(e, cst.StarredElement) for e in literal.elements) if literal is not None
-                 else isinstance(node.iter, cst.Call) and self._callee_qualname(node.iter.func, state) in ("zip", "enumerate"))
+                 else isinstance(node.iter, cst.Call) and (
+                     self._callee_qualname(node.iter.func, state) in ("zip", "enumerate")
+                     or (isinstance(node.iter.func, cst.Attribute) and node.iter.func.attr.value in ("values", "items"))))
         if exact and isinstance(iter_value, TupleValue) and 0 < len(iter_value.items) <= 8:
             return self._unrolled_for(node, iter_value.items, state)
         element = self._iteration_value(iter_value)
@@ -707,6 +718,22 @@ class Interpreter:
         return self.lookup(expr.value, state) if isinstance(expr, cst.Name) else UNKNOWN_VALUE
 
     def exec_Try(self, node: cst.Try, state: State) -> Optional[State]:
+        if node.finalbody is None:
+            return self._exec_try(node, state)
+        # a `return`/`break`/`continue` inside the try leaves through the finally block
+        frame = self.frame
+        marks = (len(frame.returns), [len(b) for b in frame.breaks], [len(c) for c in frame.continues])
+        out = self._exec_try(node, state)
+        for i, (ret_state, value) in enumerate(frame.returns[marks[0]:], start=marks[0]):
+            after = self.exec_block(node.finalbody.body, ret_state.copy())
+            frame.returns[i] = (after, value) if after is not None else (ret_state, value)
+        for pending, starts in ((frame.breaks, marks[1]), (frame.continues, marks[2])):
+            for level, start in zip(pending, starts):
+                for i in range(start, len(level)):
+                    level[i] = self.exec_block(node.finalbody.body, level[i].copy()) or level[i]
+        return out
+
+    def _exec_try(self, node: cst.Try, state: State) -> Optional[State]:
         before = state.copy()
         body = self.exec_block(node.body, state)
         outs: list[Optional[State]] = []
@@ -719,10 +746,13 @@ class Interpreter:
             outs.append(self.exec_block(handler.body, start))
         out = self.heap.join_all(outs)
         if node.finalbody is not None:
-            return self.exec_block(node.finalbody.body, out if out is not None else before)
+            if out is None:  # every path returns or raises: the finally still runs (analysed
+                self.exec_block(node.finalbody.body, before)  # for what it calls), nothing follows
+                return None
+            return self.exec_block(node.finalbody.body, out)
         return out
 
-    exec_TryStar = exec_Try
+    exec_TryStar = exec_Try  # `_exec_try` reads only body, handlers, orelse and finalbody
 
     def exec_Match(self, node: cst.Match, state: State) -> Optional[State]:
         self.eval(node.subject, state)
@@ -753,12 +783,16 @@ class Interpreter:
         if kind is cst.Tuple or kind is cst.List or kind is cst.Set:
             return TupleValue(tuple(self.eval(el.value, state) for el in node.elements))
         if kind is cst.Dict:
-            items = []
+            items, keys = [], []
             for el in node.elements:
                 if type(el) is cst.DictElement:
-                    self.eval(el.key, state)
+                    key = self.eval(el.key, state)
+                    keys.append(key.value if type(key) is Const else NOT_CONSTANT)
+                else:
+                    keys.append(NOT_CONSTANT)  # `**other`
                 items.append(self.eval(el.value, state))
-            return TupleValue(tuple(items))
+            exact = NOT_CONSTANT not in keys and len(set(map(repr, keys))) == len(keys)
+            return TupleValue(tuple(items), tuple(keys) if exact else None)
         if kind is cst.UnaryOperation:
             inner = self.eval(node.expression, state)
             if type(node.operator) is cst.Not and type(inner) is Const:
@@ -835,6 +869,10 @@ class Interpreter:
                 index_value = self.eval(el.slice.value, state)
             else:
                 self.eval_children(el.slice, state)
+        if isinstance(base, TupleValue) and base.keys is not None:
+            if isinstance(index_value, Const) and index_value.value in base.keys:
+                return base.items[base.keys.index(index_value.value)]
+            return UNKNOWN_VALUE
         if isinstance(base, TupleValue) and isinstance(index_value, Const) and isinstance(index_value.value, int):
             if -len(base.items) <= index_value.value < len(base.items):
                 return base.items[index_value.value]
@@ -934,6 +972,8 @@ class Interpreter:
         if info.cls is not None:
             found = info.cls.find_method(attr)
             if found is not None:
+                if _is_property(found[1]):  # `self.net` through `@property def net(self)`
+                    return self.invoke(Func(found[1], found[0], oid), [], {}, None, state)[1]
                 return Func(found[1], found[0], oid)
         if info.kind in (OPTIMIZER, OTHER, LOSS):
             return UNKNOWN_VALUE
@@ -978,6 +1018,9 @@ class Interpreter:
             return self.members_method(node, receiver, method, args, kwargs, state)
         if method is not None and isinstance(receiver, GradCtx):
             return UNKNOWN_VALUE
+        if method in ("values", "items", "keys") and isinstance(receiver, TupleValue) and receiver.keys is not None \
+                and not args and not kwargs:
+            return _dict_view(receiver, method)
         if isinstance(callee, Func):
             return self.call_function(node, callee, args, kwargs, state)
         if isinstance(callee, ClassRef):
@@ -1153,6 +1196,12 @@ class Interpreter:
         info = self.heap.objects[oid]
         if info.cls is not None:
             found = info.cls.find_method(method)
+            if found is not None and _is_property(found[1]):  # `self.model(x)`, `model` a property
+                held = self.invoke(Func(found[1], found[0], oid), [], {}, None, state)[1]
+                if object_ids(held):
+                    return self.call_object(node, held, args, kwargs, state)
+                self._unknown_call_effect(node, args, kwargs, state, f"{method}()")
+                return UNKNOWN_VALUE
             if found is not None:
                 return self.call_own_method(node, oid, found, method, args, kwargs, state)
         bound = state.attrs.get((oid, method))
@@ -1196,6 +1245,8 @@ class Interpreter:
     def module_method(self, node: cst.Call, oid: int, method: str, args, kwargs, state: State, weak: bool = False) -> Value:
         """nn.Module methods (and the receivers that only look like modules)."""
         info = self.heap.objects[oid]
+        if K.passes_through(info.ext_class, method) and args and not kwargs:
+            return args[0] if len(args) == 1 else TupleValue(tuple(args))
         if info.kind == INSTANCE and K.looks_like_submodule(method):
             # `self.model(x)` on an object of this file whose `model` we did not see assigned
             return self.call_object(node, Obj(self.heap.child(oid, method)), args, kwargs, state)
@@ -1519,7 +1570,10 @@ class Interpreter:
         kind = usage.kind
         grad_off = all(g.kind == OFF for g in grads) or managed_grad
         target = False
-        if grad_off and kind in (U.TRAINING, U.GRADIENT) and self.heap.part_of_trained(oid):
+        if grad_off and kind in (U.TRAINING, U.GRADIENT) and (self.heap.part_of_trained(oid) or (
+                self.optimizers_seen and self.heap.frozen(state, oid) and not self.heap.optimized_near(oid))):
+            # ... or a separate module frozen with requires_grad=False (a feature extractor
+            # kept apart from the trained head): the same frozen part of the training
             # its output feeds a loss, but no graph is built: the frozen part of a model
             # being trained (`with no_grad(): feats = model.backbone(x)`), see EG004
             self.heap.freeze(state, oid, FreezeFact(node, f"`{code_of(node)}` runs under no_grad in a training step",
@@ -1683,6 +1737,34 @@ class Interpreter:
 
 # ---------------------------------------------------------------------------------------
 # small syntactic helpers
+
+
+def _with_item(seq: TupleValue, key: object, value: Value) -> Value:
+    """The sequence after `seq[key] = value` (unknown when the key is not known)."""
+    if seq.keys is not None and key is not NOT_CONSTANT:
+        if key in seq.keys:
+            i = seq.keys.index(key)
+            return TupleValue(seq.items[:i] + (value,) + seq.items[i + 1:], seq.keys)
+        return TupleValue(seq.items + (value,), seq.keys + (key,))
+    if seq.keys is None and isinstance(key, int) and not isinstance(key, bool) and -len(seq.items) <= key < len(seq.items):
+        i = key % len(seq.items)
+        return TupleValue(seq.items[:i] + (value,) + seq.items[i + 1:])
+    return UNKNOWN_VALUE
+
+
+def _is_property(fnode: cst.FunctionDef) -> bool:
+    return any((dotted(d.decorator) or "").rsplit(".", 1)[-1] in ("property", "cached_property")
+               for d in fnode.decorators)
+
+
+def _dict_view(d: TupleValue, method: str) -> TupleValue:
+    """`d.values()`, `d.items()`, `d.keys()` of a dict known key by key."""
+    keys = tuple(Const(k) for k in d.keys or ())
+    if method == "values":
+        return TupleValue(d.items)
+    if method == "keys":
+        return TupleValue(keys)
+    return TupleValue(tuple(TupleValue((k, v)) for k, v in zip(keys, d.items)))
 
 
 def _zipped(qual: str, args: list[Value]) -> Optional[TupleValue]:

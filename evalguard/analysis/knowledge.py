@@ -212,6 +212,21 @@ def leaves_eval_mode(ext_class: str, method: str) -> bool:
                for prefix, methods in _EVAL_LEAVING_METHODS.items())
 
 
+#: methods of training-loop helpers that hand back the objects they are given, wrapped
+#: (a wrapper shares the mode of what it wraps): `model, opt = accelerator.prepare(model, opt)`
+_PASSTHROUGH_METHODS = {
+    "accelerate.Accelerator": {"prepare", "prepare_model", "unwrap_model"},
+    "accelerate.accelerator.Accelerator": {"prepare", "prepare_model", "unwrap_model"},
+    "lightning.Fabric": {"setup", "setup_module"},
+    "lightning.fabric.Fabric": {"setup", "setup_module"},
+    "lightning_fabric.Fabric": {"setup", "setup_module"},
+}
+
+
+def passes_through(ext_class: str, method: str) -> bool:
+    return method in _PASSTHROUGH_METHODS.get(ext_class, ())
+
+
 #: calls that run the model once to record it
 TRACERS = {"torch.jit.trace", "torch.jit.trace_module"}
 

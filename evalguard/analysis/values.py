@@ -152,7 +152,11 @@ class Members(Value):
 
 @dataclass(frozen=True)
 class TupleValue(Value):
+    """A tuple, list or set known item by item; a dict literal with constant keys keeps
+    them in `keys` (`nets = {"G": G, "D": D}`; `nets["G"]`, `nets.values()`)."""
+
     items: tuple
+    keys: Optional[tuple] = None
 
 
 @dataclass(frozen=True)
