@@ -27,9 +27,6 @@ KNOWN_MISSES = {
     ("round2_frameworks", "cases/ignite_cifar_custom_eval.py", "EG001", 50),
     # HF `pipeline(model=...)` is not modelled as an inference call of the model
     ("round2_frameworks", "cases/ner_tiny_bert_pipeline.py", "EG001", 67),
-    # a LightningModule's `training_step` forward of an HF submodule loaded in eval mode
-    # in `__init__`: calls of `self.*` inside a module's own methods are not forwards
-    ("round2_frameworks", "cases/lit_hf_ticket_router.py", "EG005", 34),
 }
 
 

@@ -129,7 +129,8 @@ class _Indexer:
     def _call(self, node: cst.Call, cls: Optional[ClassInfo], function: Optional[FunctionNode], guards: tuple) -> None:
         idx = self.index
         func = node.func
-        if function is not None and function not in idx.relevant and self._relevant_call(func):
+        if function is not None and function not in idx.relevant and (
+                self._relevant_call(func) or _submodule_call_in_training_step(func, cls, function)):
             cur: Optional[FunctionNode] = function
             while cur is not None and cur not in idx.relevant:
                 idx.relevant.add(cur)
@@ -173,6 +174,12 @@ class _Indexer:
             return True
         qual = self.index.imports.qualify(name)
         return qual is not None and qual.split(".")[0] not in _IRRELEVANT_PACKAGES
+
+
+def _submodule_call_in_training_step(func: cst.BaseExpression, cls, function) -> bool:
+    """`self.model(**batch)` in a `training_step` (a Lightning module's, once resolved)."""
+    return (cls is not None and function.name.value == "training_step" and isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name) and func.value.value == "self")
 
 
 #: method names that touch a module's mode, gradients or training (a function without

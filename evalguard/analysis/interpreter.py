@@ -155,7 +155,7 @@ class Interpreter:
                 ("self", cls.node), kind, "self", cls.node, frozenset({ModeFact(UNKNOWN, None, "self")}),
                 cls=cls, sensitive=cls.sensitive, has_bn=cls.has_bn,
             )
-            if not cls.is_module and func.name.value != "__init__":
+            if (not cls.is_module or _lightning_training_step(func, cls)) and func.name.value != "__init__":
                 init = cls.find_method("__init__")
                 if init is not None:
                     self.frames.append(Frame(None, None))
@@ -1561,13 +1561,16 @@ class Interpreter:
         frame = self.frame
         receiver_node = receiver or (node.func.value if (method is not None and isinstance(node.func, cst.Attribute))
                                      else node.func)
-        if frame.cls is not None and frame.cls.kind != "driver" and _rooted_at_self(receiver_node):
+        lightning_step = self._in_lightning_training_step(receiver_node)
+        if frame.cls is not None and frame.cls.kind != "driver" and _rooted_at_self(receiver_node) and not lightning_step:
             return  # a submodule call inside the module's own code: part of its forward
         if self._in_unit_test():
             return  # tests run models in whatever mode they test, on purpose
         grads = grad_override if grad_override is not None else state.grad
         usage = self.scope_usage().classify(node, frame.stmt)
         kind = usage.kind
+        if lightning_step and kind == U.RETURNED and not self.heap.frozen(state, oid):
+            kind = U.TRAINING  # Lightning runs backward and the optimizer on what training_step returns
         grad_off = all(g.kind == OFF for g in grads) or managed_grad
         target = False
         if grad_off and kind in (U.TRAINING, U.GRADIENT) and (self.heap.part_of_trained(oid) or (
@@ -1622,6 +1625,15 @@ class Interpreter:
         if volatile:
             signals.append("its input is a `Variable(..., volatile=True)`")
         return signals
+
+    def _in_lightning_training_step(self, receiver: cst.CSTNode) -> bool:
+        """`self.model(**batch)` right in a LightningModule's `training_step`: Lightning's fit
+        loop never calls `train()`, so a submodule that `__init__` loaded in eval mode
+        (HF `from_pretrained`) trains in eval mode (idioms §3)."""
+        frame = self.frame
+        return (frame.func is not None and frame.cls is not None and _lightning_training_step(frame.func, frame.cls)
+                and isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name)
+                and receiver.value.value == "self")
 
     def _fully_frozen(self, oid: int, state: State) -> bool:
         """All its parameters are frozen (`model.requires_grad_(False)`): a forward pass
@@ -1750,6 +1762,10 @@ def _with_item(seq: TupleValue, key: object, value: Value) -> Value:
         i = key % len(seq.items)
         return TupleValue(seq.items[:i] + (value,) + seq.items[i + 1:])
     return UNKNOWN_VALUE
+
+
+def _lightning_training_step(func: cst.FunctionDef, cls: Optional[ClassInfo]) -> bool:
+    return cls is not None and cls.is_lightning and func.name.value == "training_step"
 
 
 def _is_property(fnode: cst.FunctionDef) -> bool:
