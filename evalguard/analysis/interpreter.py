@@ -123,12 +123,15 @@ class Interpreter:
         self.frames.append(Frame(None, None))
         end = self.exec_block(self.module.body, state)
         self.frames.pop()
-        genv = (end or state).genv
+        # functions no analysed code calls run after the module has been imported: globals
+        # keep the modes and attributes the module level gave them (`model.eval()` at import
+        # time, then a web route that uses `model`)
+        module_end = end or state
         called = self.index.called_names
         for func in self._roots(lambda f: f.name.value not in called):
-            self.run_root(func, genv)
+            self.run_root(func, module_end)
         for func in self._roots(lambda f: True):
-            self.run_root(func, genv)
+            self.run_root(func, module_end)
 
     def _roots(self, keep: Callable[[cst.FunctionDef], bool]) -> list[cst.FunctionDef]:
         out = []
@@ -141,12 +144,15 @@ class Interpreter:
                 out.append(func)
         return out
 
-    def run_root(self, func: cst.FunctionDef, genv: dict) -> None:
+    def run_root(self, func: cst.FunctionDef, module_end: State) -> None:
         """A function no analysed code calls: parameters are unknown objects and the
         grad mode is the default, but only weakly so (its callers may be elsewhere)."""
         if func in self.visited:
             return
-        state = State({}, dict(genv), {}, {}, {}, frozenset({GradFact(ON, None, False)}))
+        # the default grad mode is only a guess for a helper (its callers may disable grads);
+        # a web route or CLI command is called by its framework with autograd on
+        state = State({}, dict(module_end.genv), dict(module_end.attrs), dict(module_end.modes), dict(module_end.frozen),
+                      frozenset({GradFact(ON, None, K.is_entry_point(func))}))
         cls = self.index.class_of_function.get(func)
         self_obj = None
         if cls is not None:
@@ -964,11 +970,11 @@ class Interpreter:
         info = self.heap.objects[oid]
         if attr == "training":
             return Snapshot(oid, self.heap.mode(state, oid))
-        if attr in ("module", "_orig_mod", "_module"):
-            return Obj(oid)
         bound = state.attrs.get((oid, attr))
-        if bound is not None:
+        if bound is not None:  # `self.module = ResidualMLP(...)` in a class of this file
             return bound
+        if attr in ("module", "_orig_mod", "_module"):
+            return Obj(oid)  # DDP(model).module, torch.compile(model)._orig_mod: the model itself
         if info.cls is not None:
             found = info.cls.find_method(attr)
             if found is not None:
@@ -1407,6 +1413,18 @@ class Interpreter:
             return UNKNOWN_VALUE
         if qual in K.DEEPCOPY and args:
             return self._copy(node, args[0], state)
+        if qual in K.EVAL_MODE_COPIES and args:
+            # quantize_dynamic deep-copies the model (unless inplace=True) and calls .eval()
+            inplace = kwargs.get("inplace")
+            if isinstance(inplace, Const) and inplace.value:
+                result = args[0]
+            elif inplace is None and len(args) < 5:
+                result = self._copy(node, args[0], state)
+            else:
+                return UNKNOWN_VALUE
+            for oid in object_ids(result):
+                self.heap.set_mode(state, oid, frozenset({self.mode_fact(EVAL, node, f"`{code_of(node.func)}(...)`")}))
+            return result
         if qual in ("zip", "enumerate") and args and not kwargs:
             rows = _zipped(qual, args)
             if rows is not None:

@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+import libcst as cst
+
+from evalguard.analysis.names import dotted
+
 # ---------------------------------------------------------------------------------
 # Gradient contexts
 
@@ -225,6 +229,28 @@ _PASSTHROUGH_METHODS = {
 
 def passes_through(ext_class: str, method: str) -> bool:
     return method in _PASSTHROUGH_METHODS.get(ext_class, ())
+
+
+#: calls that return a copy of the model put in eval mode (torch's dynamic quantization
+#: deep-copies the model and calls `.eval()` on the copy)
+EVAL_MODE_COPIES = {
+    "torch.quantization.quantize_dynamic", "torch.ao.quantization.quantize_dynamic",
+    "torch.ao.quantization.quantize.quantize_dynamic",
+}
+
+#: decorators of functions that a framework calls with autograd on: web routes
+#: (`@app.post("/predict")`, `@router.get(...)`, `@bp.route(...)`) and CLI commands
+_ENTRY_POINT_DECORATOR = re.compile(r"(^|\.)(route|get|post|put|patch|delete|websocket|api_route|command)$")
+
+
+def is_entry_point(func: cst.FunctionDef) -> bool:
+    for dec in func.decorators:
+        expr = dec.decorator
+        target = expr.func if isinstance(expr, cst.Call) else expr
+        name = dotted(target) or ""
+        if "." in name and _ENTRY_POINT_DECORATOR.search(name):
+            return True
+    return False
 
 
 #: calls that run the model once to record it
