@@ -233,8 +233,8 @@ class Interpreter:
         if self.steps > MAX_STEPS:
             raise BudgetExceeded()
 
-    def scope_usage(self) -> U.ScopeUsage:
-        scope = self.frame.func or self.module
+    def scope_usage(self, scope: Optional[cst.CSTNode] = None) -> U.ScopeUsage:
+        scope = scope or self.frame.func or self.module
         found = self.usages.get(scope)
         if found is None:
             found = self.usages[scope] = U.ScopeUsage(scope, self.index.has_optimizer_step)
@@ -885,6 +885,12 @@ class Interpreter:
             return UNKNOWN_VALUE
         if isinstance(base, Members):
             return base
+        if isinstance(base, Obj) and self.heap.objects[base.id].ext_class == "torch.load" \
+                and isinstance(index_value, Const) and isinstance(index_value.value, str):
+            # `checkpoint["net"]`: an entry of an unpickled checkpoint (a module if it is called)
+            entry = self.heap.child(base.id, f"[{index_value.value!r}]")
+            self.heap.objects[entry].ext_class = "torch.load"
+            return Obj(entry)
         if isinstance(base, Obj) and self.heap.objects[base.id].is_module_like:
             return Obj(self.heap.child(base.id, "[]"))
         return UNKNOWN_VALUE
@@ -1195,8 +1201,11 @@ class Interpreter:
     def call_method(self, node: cst.Call, receiver: Value, method: str, args, kwargs, state: State) -> Value:
         ids = object_ids(receiver)
         if len(ids) > 1:
-            for oid in ids:  # one of several objects: weak updates
-                self.module_method(node, oid, method, args, kwargs, state, weak=True)
+            # one of several objects: weak updates, except `.eval()`, which puts whichever
+            # it is in eval mode (`net = ckpt["net"] if resume else Net(); net.eval()`);
+            # a weak eval would leave "may be in training mode" on every later use
+            for oid in ids:
+                self.module_method(node, oid, method, args, kwargs, state, weak=method != "eval")
             return UNKNOWN_VALUE
         oid = ids[0]
         info = self.heap.objects[oid]
@@ -1586,6 +1595,8 @@ class Interpreter:
             return  # tests run models in whatever mode they test, on purpose
         grads = grad_override if grad_override is not None else state.grad
         usage = self.scope_usage().classify(node, frame.stmt)
+        if usage.kind == U.RETURNED:
+            usage = self._usage_through_callers(usage)
         kind = usage.kind
         if lightning_step and kind == U.RETURNED and not self.heap.frozen(state, oid):
             kind = U.TRAINING  # Lightning runs backward and the optimizer on what training_step returns
@@ -1643,6 +1654,21 @@ class Interpreter:
         if volatile:
             signals.append("its input is a `Variable(..., volatile=True)`")
         return signals
+
+    def _usage_through_callers(self, usage: U.Usage) -> U.Usage:
+        """A result handed back to the caller is used as the caller uses the call
+        (`def perceptual_loss(...): return mse(vgg(sr), vgg(hr))` feeds `loss.backward()`)."""
+        depth = len(self.frames) - 1
+        found = usage
+        while found.kind == U.RETURNED and depth > 0:
+            call, caller = self.frames[depth].call, self.frames[depth - 1]
+            if not isinstance(call, cst.Call) or caller.stmt is None:
+                break
+            found = self.scope_usage(caller.func or self.module).classify(call, caller.stmt)
+            depth -= 1
+        # only a backward pass up the chain changes what the forward is for (a caller that
+        # discards or prints the result says nothing about it)
+        return found if found.kind in (U.TRAINING, U.GRADIENT, U.MIXED) else usage
 
     def _in_lightning_training_step(self, receiver: cst.CSTNode) -> bool:
         """`self.model(**batch)` right in a LightningModule's `training_step`: Lightning's fit

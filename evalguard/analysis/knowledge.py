@@ -399,4 +399,11 @@ TENSOR_SAME_DATA_METHODS = {
 }
 PREDICTION_METHODS = {"argmax", "argmin", "topk", "numpy", "tolist", "argsort"}
 #: ... and calls that take it as a prediction
-PREDICTION_CALLS = re.compile(r"^(argmax|topk|save_image|imsave|imwrite|save|savetxt|savez|writerow|writerows|to_csv)$")
+PREDICTION_CALLS = re.compile(
+    r"^(argmax|topk|save_image|imsave|imwrite|save|savetxt|savez|writerow|writerows|to_csv"
+    # evaluation metrics (sklearn, torchmetrics' functional API, the usual home-made ones)
+    r"|accuracy|top1_accuracy|topk_accuracy|accuracy_score|f1_score|precision_score|recall_score|roc_auc_score"
+    r"|average_precision_score|confusion_matrix|classification_report|r2_score|mean_squared_error"
+    r"|mean_absolute_error|psnr|ssim|compute_psnr|compute_ssim|dice_score|iou_score|mean_iou|bleu_score"
+    r"|corpus_bleu|sentence_bleu)$"
+)

@@ -17,6 +17,7 @@ from typing import Iterable, Optional, Union
 import libcst as cst
 
 from evalguard.analysis import knowledge as K
+from evalguard.analysis.names import dotted
 from evalguard.analysis.walk import children, contains, prune_scopes, walk
 
 TRAINING = "training"  # reaches backward, and the file steps an optimizer
@@ -52,6 +53,9 @@ class _Stmt:
     returns: bool
     ifs: tuple[cst.If, ...]
     expr: Optional[cst.CSTNode] = None  # what to search: the header only, for compound statements
+    blocks: tuple[int, ...] = ()  # the suites it sits in, outermost first (ids)
+    loops: tuple[cst.CSTNode, ...] = ()  # the loops it sits in, outermost first
+    index: int = 0  # position in program order
 
 
 def read_names(node: Optional[cst.CSTNode], barriers: bool = True) -> set[str]:
@@ -107,31 +111,101 @@ def _backward_calls(node: cst.CSTNode) -> list[tuple[cst.Call, set[str]]]:
             if isinstance(func.value, cst.Name) and call.args and func.value.value in ("accelerator", "fabric", "self", "engine"):
                 names = set().union(*(read_names(a.value) for a in call.args))
             found.append((call, names))
+        elif _is_autograd_grad(call) and call.args:
+            # `torch.autograd.grad(out, x)`: a backward pass for input gradients (saliency, PGD)
+            found.append((call, read_names(call.args[0].value)))
     return found
+
+
+def _is_autograd_grad(call: cst.Call) -> bool:
+    return (dotted(call.func) or "").endswith("autograd.grad")
+
+
+def _rebound(st: _Stmt) -> set[str]:
+    """Names the statement binds anew (`x = ...`, `for x in`), not the objects it mutates
+    (`x[i] = ...`, `x.attr = ...`, `x += ...`): only the former replace the value."""
+    node = st.node
+    if isinstance(node, cst.Assign):
+        out: set[str] = set()
+        for t in node.targets:
+            out |= _names_bound(t.target)
+        return out
+    if isinstance(node, cst.AnnAssign) and node.value is not None:
+        return _names_bound(node.target)
+    if isinstance(node, cst.For):
+        return _names_bound(node.target)
+    if isinstance(node, cst.With):
+        out = set()
+        for item in node.items:
+            if item.asname is not None:
+                out |= _names_bound(item.asname.name)
+        return out
+    return set()
+
+
+def _names_bound(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        out: set[str] = set()
+        for el in target.elements:
+            out |= _names_bound(el.value)
+        return out
+    if isinstance(target, cst.StarredElement):
+        return _names_bound(target.value)
+    return set()
+
+
+def _holds(k: _Stmt, s: _Stmt) -> bool:
+    """`k` sits in a suite that holds `s` (the same one or an enclosing one)."""
+    return s.blocks[:len(k.blocks)] == k.blocks
 
 
 class _StatementCollector:
     """The simple statements of one scope (not of nested functions or classes), each
-    with the `if`s it sits under."""
+    with the `if`s, suites and loops it sits in."""
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.stmts: list[_Stmt] = []
+        self.blocks: tuple[int, ...] = ()
+        self.loops: tuple[cst.CSTNode, ...] = ()
 
     def collect(self, node: cst.CSTNode, ifs: tuple) -> None:
         if isinstance(node, (cst.ClassDef, cst.Lambda)) or (isinstance(node, cst.FunctionDef) and node is not self.scope):
             return
+        if isinstance(node, (cst.BaseSuite, cst.Module)):
+            outer = self.blocks
+            self.blocks = outer + (id(node),)
+            try:
+                self._collect(node, ifs)
+            finally:
+                self.blocks = outer
+            return
+        self._collect(node, ifs)
+
+    def _collect(self, node: cst.CSTNode, ifs: tuple) -> None:
         if isinstance(node, cst.If):
             self._header(node, node.test, ifs)
             self.collect(node.body, ifs + (node,))
             if node.orelse is not None:
                 self.collect(node.orelse, ifs)
             return
-        if isinstance(node, cst.For):
-            self._header(node, node.iter, ifs, _target_names(node.target))
-        elif isinstance(node, cst.While):
-            self._header(node, node.test, ifs)
-        elif isinstance(node, cst.With):
+        if isinstance(node, (cst.For, cst.While)):
+            if isinstance(node, cst.For):
+                self._header(node, node.iter, ifs, _target_names(node.target))
+            else:
+                self._header(node, node.test, ifs)
+            outer = self.loops
+            self.loops = outer + (node,)
+            try:
+                self.collect(node.body, ifs)
+            finally:
+                self.loops = outer
+            if node.orelse is not None:
+                self.collect(node.orelse, ifs)
+            return
+        if isinstance(node, cst.With):
             targets: set[str] = set()
             for item in node.items:
                 if item.asname is not None:
@@ -147,8 +221,12 @@ class _StatementCollector:
                 self.collect(child, ifs)
 
     def _header(self, node: cst.CSTNode, expr: cst.BaseExpression, ifs: tuple, targets: Optional[set[str]] = None) -> None:
-        self.stmts.append(_Stmt(node, targets or set(), read_names(expr), read_names(expr, False), set(),
-                                _backward_calls(expr), False, ifs, expr))
+        self._add(_Stmt(node, targets or set(), read_names(expr), read_names(expr, False), set(),
+                        _backward_calls(expr), False, ifs, expr))
+
+    def _add(self, stmt: _Stmt) -> None:
+        stmt.blocks, stmt.loops, stmt.index = self.blocks, self.loops, len(self.stmts)
+        self.stmts.append(stmt)
 
     def _small(self, small: cst.BaseSmallStatement, ifs: tuple) -> None:
         targets: set[str] = set()
@@ -167,8 +245,8 @@ class _StatementCollector:
         reads = read_names(value)
         if isinstance(small, cst.AugAssign):
             reads |= targets
-        self.stmts.append(_Stmt(small, targets, reads, read_names(value, False), set(), _backward_calls(small),
-                                returns, ifs, small))
+        self._add(_Stmt(small, targets, reads, read_names(value, False), set(), _backward_calls(small),
+                        returns, ifs, small))
 
 
 class _PredictionUse:
@@ -207,6 +285,10 @@ class ScopeUsage:
         self.stmts = collector.stmts
         self.steps = file_steps_optimizer
         self._memo: dict[int, Usage] = {}
+        self.defs: dict[str, list[_Stmt]] = {}  # the statements that re-bind each name
+        for st in self.stmts:
+            for name in _rebound(st):
+                self.defs.setdefault(name, []).append(st)
 
     def classify(self, forward: cst.Call, stmt: Optional[cst.CSTNode]) -> Usage:
         key = id(forward)
@@ -229,38 +311,70 @@ class ScopeUsage:
             return Usage(PLAIN)
         if isinstance(home.node, cst.Expr) and home.node.value is forward:
             return Usage(DISCARDED)  # run for its side effects (recomputing BatchNorm statistics, warm-up)
-        tainted = set(home.targets)
+        # (name, statement that gave it the forward's result), followed along the paths
+        # where no later assignment replaces it (`outputs` of a validation loop does not
+        # reach the training step's `loss = crit(outputs, y)`, which re-assigns it first)
+        tainted: dict[tuple[str, int], _Stmt] = {(n, home.index): home for n in home.targets}
         if isinstance(home.node, cst.Expr):
-            tainted |= self._collectors(home.node, forward)
+            tainted.update({(n, home.index): home for n in self._collectors(home.node, forward)})
         changed = True
         while changed:
             changed = False
             for s in self.stmts:
-                if s.reads & tainted:
-                    new = s.targets - tainted
-                    if isinstance(s.node, cst.Expr):
-                        new |= self._collectors(s.node, None, tainted) - tainted
-                    if new:
-                        tainted |= new
+                live = self._live(tainted, s, s.reads)
+                if not live:
+                    continue
+                new = set(s.targets)
+                if isinstance(s.node, cst.Expr):
+                    new |= self._collectors(s.node, None, live)
+                for name in new:
+                    if (name, s.index) not in tainted:
+                        tainted[(name, s.index)] = s
                         changed = True
+        names = {name for name, _ in tainted}
         backward = None
         conditional = False
+        input_gradients_only = True
         for s in self.stmts:
-            for call, names in s.backward_reads:
-                if names & tainted or contains(call, forward):
+            for call, read in s.backward_reads:
+                if self._live(tainted, s, read) or contains(call, forward):
                     backward = call
+                    input_gradients_only = input_gradients_only and _is_autograd_grad(call)
                     if any(if_node not in home.ifs for if_node in s.ifs):
                         conditional = True
-        prediction = self._predicts(forward, tainted)
+        prediction = self._predicts(forward, names)
         if backward is None and self._is_model_loss(home, forward):
             return Usage(LOSS)
         if backward is not None:
             if conditional:
                 return Usage(MIXED, prediction, backward)
-            return Usage(TRAINING if self.steps else GRADIENT, prediction, backward)
-        if home.returns or any(s.returns and s.reads & tainted for s in self.stmts):
+            steps = self.steps and not input_gradients_only  # autograd.grad updates no weights
+            return Usage(TRAINING if steps else GRADIENT, prediction, backward)
+        if home.returns or any(s.returns and self._live(tainted, s, s.reads) for s in self.stmts):
             return Usage(RETURNED, prediction)
         return Usage(PLAIN, prediction)
+
+    def _live(self, tainted: dict[tuple[str, int], _Stmt], use: _Stmt, reads: set[str]) -> set[str]:
+        """The names in `reads` that still hold the forward's result at `use`."""
+        return {name for (name, _), d in tainted.items() if name in reads and self._reaches(d, use, name)}
+
+    def _reaches(self, d: _Stmt, u: _Stmt, name: str) -> bool:
+        """Can the value that `d` assigned to `name` still be there when `u` runs? Not when
+        an assignment to `name` sits between them on every path: before `u` in a suite
+        that holds `u`, or (around a loop) after `d` in a suite that holds `d`."""
+        killers = [k for k in self.defs.get(name, ()) if k is not d and k is not u]
+        if d.index < u.index:
+            return not any(d.index < k.index < u.index and _holds(k, u) for k in killers)
+        common = [loop for loop in d.loops if loop in u.loops]
+        if not common:
+            return False  # `u` comes first and no loop leads back to it
+        loop = common[-1]
+        for k in killers:
+            if loop not in k.loops:
+                continue
+            if (k.index < u.index and _holds(k, u)) or (k.index > d.index and _holds(k, d)):
+                return False
+        return True
 
     def _collectors(self, expr_stmt: cst.Expr, forward: Optional[cst.Call], tainted: Iterable[str] = ()) -> set[str]:
         """`outs.append(model(x))` taints `outs`."""
