@@ -525,3 +525,13 @@ def test_version_does_not_import_configuration_or_discovery() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_file_timeout_default_is_the_runners() -> None:
+    """The CLI states the default literally (importing the runner would pull in libcst at
+    start-up); keep the two in step."""
+    import inspect
+
+    from evalguard import cli, runner
+
+    assert inspect.signature(cli.check).parameters["file_timeout"].default == runner.DEFAULT_FILE_BUDGET
