@@ -77,6 +77,7 @@ class Heap:
                 sensitive=info.sensitive,
                 has_bn=self._child_bn(info, attr),
                 evidence=info.evidence,
+                moving=info.moving,
             )
         )
         info.children[attr] = oid

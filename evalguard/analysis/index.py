@@ -141,6 +141,8 @@ class _Indexer:
             idx.self_train_calls.append((node, cls, function.name.value))
         if isinstance(func, cst.Name):
             idx.called_names.add(func.value)
+            if func.value == "zip" and cls is not None:
+                cls.moving_attrs = cls.moving_attrs | frozenset(_zipped_self_parameters(node))
         elif isinstance(func, cst.Attribute):
             idx.called_names.add(func.attr.value)
             if func.attr.value == "step":
@@ -244,6 +246,18 @@ def _is_module_class(info: ClassInfo, index: FileIndex, seen: set[str]) -> bool:
 
 _SELF_MODULE_METHODS = {"parameters", "named_parameters", "register_buffer", "register_module", "add_module",
                        "register_parameter", "modules", "children", "named_modules", "buffers"}
+
+
+def _zipped_self_parameters(node: cst.Call) -> list[str]:
+    """`A`, `B` of `zip(self.A.parameters(), self.B.parameters())` (a momentum update)."""
+    owners = []
+    for arg in node.args:
+        call = arg.value
+        if (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value in ("parameters", "named_parameters")
+                and isinstance(call.func.value, cst.Attribute) and _is_self(call.func.value.value)):
+            owners.append(call.func.value.attr.value)
+    return owners if len(owners) >= 2 else []
 
 
 def _class_body_nodes(info: ClassInfo):

@@ -1434,6 +1434,13 @@ class Interpreter:
             for oid in object_ids(result):
                 self.heap.set_mode(state, oid, frozenset({self.mode_fact(EVAL, node, f"`{code_of(node.func)}(...)`")}))
             return result
+        params = [a for a in args if isinstance(a, Members) and a.kind == "params"]
+        if qual == "zip" and len(params) >= 2:
+            # `for ps, pt in zip(student.parameters(), teacher.parameters()): pt.mul_(m).add_(ps)`:
+            # a momentum/EMA copy (MoCo, BYOL, DINO) is not frozen: its weights move every step
+            for members in params:
+                for moved in (members.obj, *self.heap.descendants(members.obj)):
+                    self.heap.objects[moved].moving = True
         if qual in ("zip", "enumerate") and args and not kwargs:
             rows = _zipped(qual, args)
             if rows is not None:
@@ -1602,12 +1609,18 @@ class Interpreter:
             kind = U.TRAINING  # Lightning runs backward and the optimizer on what training_step returns
         grad_off = all(g.kind == OFF for g in grads) or managed_grad
         target = False
-        if grad_off and kind in (U.TRAINING, U.GRADIENT) and (self.heap.part_of_trained(oid) or (
+        directly_trained = self.heap.objects[oid].optimized is not None
+        if grad_off and kind in (U.TRAINING, U.GRADIENT, U.MIXED) and directly_trained:
+            # its output feeds a loss, but no graph is built, and its own parameters go to an
+            # optimizer: trained in another step (a GAN's generator during the critic step,
+            # pseudo-labels from the model being trained), neither frozen nor an inference
+            kind = "detached"
+        elif grad_off and kind in (U.TRAINING, U.GRADIENT) and (self.heap.part_of_trained(oid) or (
                 self.optimizers_seen and self.heap.frozen(state, oid) and not self.heap.optimized_near(oid))):
-            # ... or a separate module frozen with requires_grad=False (a feature extractor
-            # kept apart from the trained head): the same frozen part of the training
             # its output feeds a loss, but no graph is built: the frozen part of a model
-            # being trained (`with no_grad(): feats = model.backbone(x)`), see EG004
+            # being trained (`with no_grad(): feats = model.backbone(x)`), see EG004; or a
+            # separate module frozen with requires_grad=False (a feature extractor kept
+            # apart from the trained head)
             self.heap.freeze(state, oid, FreezeFact(node, f"`{code_of(node)}` runs under no_grad in a training step",
                                                     expr=code_of(receiver_node, 200)))
             kind = "frozen-part"
@@ -1616,7 +1629,7 @@ class Interpreter:
             kind = U.PLAIN  # no graph is built: a teacher, a target network, an eval branch
         signals: list[str] = []
         volatile = any(a == VOLATILE for a in (args or []))
-        if kind not in (U.TRAINING, U.GRADIENT, U.MIXED, U.LOSS, U.DISCARDED, "frozen-part"):
+        if kind not in (U.TRAINING, U.GRADIENT, U.MIXED, U.LOSS, U.DISCARDED, "frozen-part", "detached"):
             signals = self._inference_signals(node, method, grads, usage, volatile)
         modes = self._training_modes(oid, state) if kind == U.TRAINING else self._effective_modes(oid, state)
         frozen_parts = () if signals else self._frozen_parts(oid, state, code_of(receiver_node))
@@ -1740,6 +1753,21 @@ class Interpreter:
             return left
         return {oid: fact}
 
+    def _moving(self, part: int) -> bool:
+        """An EMA/momentum copy (or a part of one): its weights move, it is not frozen."""
+        heap = self.heap
+        for p in (part, *heap.ancestors(part)):
+            info = heap.objects[p]
+            if info.moving:
+                return True
+            holders = [(info.parent, info.attr)] if info.parent is not None else []
+            holders += [(c, heap.held_as.get((c, p), "")) for c in heap.containers.get(p, ())]
+            for holder, attr in holders:
+                cls = heap.objects[holder].cls
+                if cls is not None and attr in cls.moving_attrs:
+                    return True
+        return False
+
     def _attr_path(self, part: int, root: int) -> Optional[tuple[str, ...]]:
         """`("backbone", "layer1")` when `part` is `root.backbone.layer1` (through attribute
         children and modules assigned to attributes); None when no attribute path leads there."""
@@ -1773,6 +1801,10 @@ class Interpreter:
         left_out = self._left_out_of_optimizer(oid, state)
         candidates = [oid, *self.heap.descendants(oid)]
         for part in candidates:
+            if self._moving(part):
+                continue
+            if _parameterless_norm(self.heap.objects[part]):
+                continue  # BatchNorm(affine=False): nothing to freeze, its statistics are meant to update
             freezes = self.heap.frozen(state, oid) if part == oid else state.frozen.get(part, frozenset())
             if part in left_out:
                 freezes = freezes | {left_out[part]}
@@ -1806,6 +1838,14 @@ def _with_item(seq: TupleValue, key: object, value: Value) -> Value:
         i = key % len(seq.items)
         return TupleValue(seq.items[:i] + (value,) + seq.items[i + 1:])
     return UNKNOWN_VALUE
+
+
+def _parameterless_norm(info) -> bool:
+    node = info.node
+    if not (isinstance(node, cst.Call) and "Norm" in info.ext_class):
+        return False
+    return any(arg.keyword is not None and arg.keyword.value in ("affine", "elementwise_affine")
+               and isinstance(arg.value, cst.Name) and arg.value.value == "False" for arg in node.args)
 
 
 def _lightning_training_step(func: cst.FunctionDef, cls: Optional[ClassInfo]) -> bool:

@@ -145,7 +145,10 @@ def torchvision_builder(qualname: str) -> Optional[str]:
     """`resnet50` for `torchvision.models.resnet50` (or a sub-package builder)."""
     if not qualname.startswith(_TV_PREFIXES):
         return None
-    last = qualname.rsplit(".", 1)[-1]
+    parts = qualname[len("torchvision.models."):].split(".")
+    if len(parts) > 2 or not all(p[:1].islower() for p in parts):
+        return None  # `ResNet50_Weights.IMAGENET1K_V2.transforms()` is a preprocessing transform
+    last = parts[-1]
     if not last[:1].islower() or _TV_NON_BUILDERS.match(last) or last in {"utils", "feature_extraction"}:
         return None
     return last

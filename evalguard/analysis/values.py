@@ -226,6 +226,9 @@ class ClassInfo:
     sensitive: Optional[bool] = None
     has_bn: Optional[bool] = None
     base_classes: list["ClassInfo"] = field(default_factory=list)
+    #: attributes whose parameters a method updates in place from another's (momentum
+    #: encoders: `for q, k in zip(self.encoder_q.parameters(), self.encoder_k.parameters())`)
+    moving_attrs: frozenset = frozenset()
 
     def find_method(self, name: str) -> Optional[tuple["ClassInfo", cst.FunctionDef]]:
         if name in self.methods:
@@ -265,6 +268,7 @@ class ObjInfo:
     optimized_whole: bool = False
     bn_safe: Optional[str] = None  # why its BatchNorm layers cannot drift (FrozenBatchNorm, ...)
     managed: bool = False  # a framework object that manages mode and grad itself
+    moving: bool = False  # its parameters are updated in place from another module's (EMA/momentum copy)
 
     @property
     def is_module_like(self) -> bool:

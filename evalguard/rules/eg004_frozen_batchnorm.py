@@ -24,8 +24,8 @@ class FrozenBatchnorm(Rule):
         for event in analysis.forwards:
             for visit in event.visits:
                 for part in visit.frozen_parts:
-                    if not part.has_bn:
-                        continue
+                    if not part.has_bn or part.obj.moving:
+                        continue  # no BatchNorm; or an EMA/momentum copy, whose weights do move
                     freeze = sorted(part.freezes, key=lambda f: analysis.line_of(f.node) or 0)[0]
                     trains = [f for f in part.modes if f.kind == TRAIN and f.node is not None]
                     if trains:
