@@ -200,7 +200,7 @@ def check(
         float,
         typer.Option("--file-timeout", metavar="SECONDS", min=0,
                      help="Report and skip a file that takes longer than this to check (0: no limit)."),
-    ] = 30.0,  # evalguard.runner.DEFAULT_FILE_BUDGET (not imported here: it pulls in libcst)
+    ] = 10.0,  # evalguard.runner.DEFAULT_FILE_BUDGET (not imported here: it pulls in libcst)
 ) -> None:
     """Check Python files and notebooks for code that makes a model predict in training mode
     or with autograd on.

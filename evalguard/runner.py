@@ -26,10 +26,10 @@ from evalguard.reading import FileTimeout, SourceError, read_file, time_limit
 from evalguard.rules import Rule, get_rule
 from evalguard.sources import decode
 
-#: seconds one file may take before it is reported and skipped: a guard against hangs,
-#: three times the slowest real file seen (torch's 27,820-line common_methods_invocations.py
-#: takes about 10 s on a 2-core machine, most of it libcst's parse)
-DEFAULT_FILE_BUDGET = 30.0
+#: seconds one file may take before it is reported and skipped (a guard against hangs; the
+#: slowest real file seen, torch's 27,820-line common_methods_invocations.py, takes 9.6-10.3 s
+#: on a 2-core machine, most of it libcst's parse: `--file-timeout` raises the limit)
+DEFAULT_FILE_BUDGET = 10.0
 
 #: the path argument that means "read the source from stdin"
 STDIN = "-"
