@@ -562,18 +562,22 @@ class Interpreter:
     def exec_For(self, node: cst.For, state: State) -> Optional[State]:
         iter_value = self.eval(node.iter, state)
         literal = node.iter if isinstance(node.iter, (cst.Tuple, cst.List)) else None
-        exact = (not any(isinstance(e, cst.StarredElement) for e in literal.elements) if literal is not None
-                 else isinstance(node.iter, cst.Call) and (
-                     self._callee_qualname(node.iter.func, state) in ("zip", "enumerate")
-                     or (isinstance(node.iter.func, cst.Attribute) and node.iter.func.attr.value in ("values", "items"))))
-        if exact and isinstance(iter_value, TupleValue) and 0 < len(iter_value.items) <= 8:
-            return self._unrolled_for(node, iter_value.items, state)
+        if isinstance(iter_value, TupleValue) and 0 < len(iter_value.items) <= 8 and not (
+                literal is not None and any(isinstance(e, cst.StarredElement) for e in literal.elements)):
+            # a sequence known item by item (`for net in self.nets:`, `zip(...)`, `d.items()`):
+            # each item in turn; a dict gives its keys
+            if not iter_value.is_dict:
+                return self._unrolled_for(node, iter_value.items, state)
+            if iter_value.keys is not None:
+                return self._unrolled_for(node, tuple(Const(k) for k in iter_value.keys), state)
         element = self._iteration_value(iter_value)
         return self._loop(node, state, lambda s: self.assign(node.target, element, s), node.body, node.orelse, node.iter)
 
     def _iteration_value(self, iter_value: Value) -> Value:
         if isinstance(iter_value, Members):
             return iter_value
+        if isinstance(iter_value, TupleValue) and iter_value.is_dict:
+            return UNKNOWN_VALUE  # its keys
         if isinstance(iter_value, TupleValue) and iter_value.items:
             joined = iter_value.items[0]
             for item in iter_value.items[1:]:
@@ -798,7 +802,7 @@ class Interpreter:
                     keys.append(NOT_CONSTANT)  # `**other`
                 items.append(self.eval(el.value, state))
             exact = NOT_CONSTANT not in keys and len(set(map(repr, keys))) == len(keys)
-            return TupleValue(tuple(items), tuple(keys) if exact else None)
+            return TupleValue(tuple(items), tuple(keys) if exact else None, is_dict=True)
         if kind is cst.UnaryOperation:
             inner = self.eval(node.expression, state)
             if type(node.operator) is cst.Not and type(inner) is Const:
@@ -833,6 +837,14 @@ class Interpreter:
             value = self.eval(node.value, state)
             self.assign(node.target, value, state)
             return value
+        if kind is cst.BinaryOperation and type(node.operator) is cst.Add:
+            # `list(policy.parameters()) + list(value.parameters())`: both go to the optimizer
+            left, right = self.eval(node.left, state), self.eval(node.right, state)
+            parts = [v.items if type(v) is TupleValue and not v.is_dict else (v,) if type(v) is Members else None
+                     for v in (left, right)]
+            if parts[0] is not None and parts[1] is not None:
+                return TupleValue(tuple(parts[0]) + tuple(parts[1]))
+            return UNKNOWN_VALUE
         if kind is cst.Yield:
             self.eval_children(node, state)
             if self.frame.yields is not None:
@@ -875,8 +887,8 @@ class Interpreter:
                 index_value = self.eval(el.slice.value, state)
             else:
                 self.eval_children(el.slice, state)
-        if isinstance(base, TupleValue) and base.keys is not None:
-            if isinstance(index_value, Const) and index_value.value in base.keys:
+        if isinstance(base, TupleValue) and base.is_dict:
+            if base.keys is not None and isinstance(index_value, Const) and index_value.value in base.keys:
                 return base.items[base.keys.index(index_value.value)]
             return UNKNOWN_VALUE
         if isinstance(base, TupleValue) and isinstance(index_value, Const) and isinstance(index_value.value, int):
@@ -1235,7 +1247,8 @@ class Interpreter:
         cls, fnode = found
         if not cls.is_module:
             return self.invoke(Func(fnode, cls, oid), args, kwargs, node, state)[1]
-        if method in ("train", "eval", "set_training_mode") or self._scan(fnode).mode_change:
+        scan = self._scan(fnode)
+        if method in ("train", "eval", "set_training_mode") or scan.mode_change or scan.moves_parameters:
             self.heap.objects[oid].evidence = True
             return self.invoke(Func(fnode, cls, oid), args, kwargs, node, state, mode_call=node)[1]
         if method in K.FORWARD_METHODS or method == "__call__" or self._scan(fnode).self_forward:
@@ -1445,6 +1458,8 @@ class Interpreter:
             rows = _zipped(qual, args)
             if rows is not None:
                 return rows
+        if qual in ("itertools.chain",) and args and all(isinstance(a, Members) for a in args):
+            return TupleValue(tuple(args))  # chain(a.parameters(), b.parameters())
         if qual in ("list", "tuple", "filter", "iter", "sorted", "reversed") and args:
             src = args[-1]
             if isinstance(src, Members):
@@ -1832,9 +1847,9 @@ def _with_item(seq: TupleValue, key: object, value: Value) -> Value:
     if seq.keys is not None and key is not NOT_CONSTANT:
         if key in seq.keys:
             i = seq.keys.index(key)
-            return TupleValue(seq.items[:i] + (value,) + seq.items[i + 1:], seq.keys)
-        return TupleValue(seq.items + (value,), seq.keys + (key,))
-    if seq.keys is None and isinstance(key, int) and not isinstance(key, bool) and -len(seq.items) <= key < len(seq.items):
+            return TupleValue(seq.items[:i] + (value,) + seq.items[i + 1:], seq.keys, is_dict=True)
+        return TupleValue(seq.items + (value,), seq.keys + (key,), is_dict=True)
+    if not seq.is_dict and isinstance(key, int) and not isinstance(key, bool) and -len(seq.items) <= key < len(seq.items):
         i = key % len(seq.items)
         return TupleValue(seq.items[:i] + (value,) + seq.items[i + 1:])
     return UNKNOWN_VALUE
@@ -1912,6 +1927,7 @@ class _MethodScan:
 
     mode_change: bool = False
     self_forward: bool = False
+    moves_parameters: bool = False  # `zip(a.parameters(), b.parameters())`: a momentum update
 
     @classmethod
     def of(cls, fnode: cst.FunctionDef) -> "_MethodScan":
@@ -1926,6 +1942,10 @@ class _MethodScan:
             if (isinstance(func, cst.Name) and func.value == "self") or (
                     isinstance(func, cst.Attribute) and func.attr.value == "forward" and _rooted_at_self(func.value)):
                 scan.self_forward = True
+            if isinstance(func, cst.Name) and func.value == "zip" and sum(
+                    isinstance(a.value, cst.Call) and isinstance(a.value.func, cst.Attribute)
+                    and a.value.func.attr.value in ("parameters", "named_parameters") for a in node.args) >= 2:
+                scan.moves_parameters = True
         return scan
 
 

@@ -157,6 +157,7 @@ class TupleValue(Value):
 
     items: tuple
     keys: Optional[tuple] = None
+    is_dict: bool = False  # a dict literal (iterating it gives its keys, not `items`)
 
 
 @dataclass(frozen=True)
