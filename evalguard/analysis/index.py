@@ -180,8 +180,10 @@ class _Indexer:
 
 def _submodule_call_in_training_step(func: cst.BaseExpression, cls, function) -> bool:
     """`self.model(**batch)` in a `training_step` (a Lightning module's, once resolved)."""
-    return (cls is not None and function.name.value == "training_step" and isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name) and func.value.value == "self")
+    if cls is None or function.name.value != "training_step":
+        return False
+    target = func.value if isinstance(func, cst.Attribute) else func
+    return isinstance(target, cst.Name) and target.value == "self"
 
 
 #: method names that touch a module's mode, gradients or training (a function without

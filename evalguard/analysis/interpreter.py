@@ -499,6 +499,11 @@ class Interpreter:
         restored = self._conditional_restore(node, test, state)
         if restored is not None:
             return restored
+        if node.orelse is None and self._selects_members(node.test, state) and not _leaves_block(node.body):
+            # `for m in model.modules(): if isinstance(m, nn.BatchNorm2d): m.eval()`: the
+            # test picks the members the body acts on (the body's member calls record
+            # which), it does not decide whether the body runs at all
+            return self._exec_branch(node, node.body, state, True)
         truth = test.value if isinstance(test, Const) else None
         frame = self.frame
         if truth is not None and truth is not NOT_CONSTANT and isinstance(truth, (bool, int, str, type(None))):
@@ -513,6 +518,10 @@ class Interpreter:
         if joined is not None and body_state is not None and else_state is not None and node.orelse is not None:
             self._mark_selected(before, body_state, else_state, joined)
         return joined
+
+    def _selects_members(self, test: cst.BaseExpression, state: State) -> bool:
+        return any(isinstance(n, cst.Name) and isinstance(self.lookup(n.value, state), Members)
+                   for n in walk(test, prune=lambda n: isinstance(n, cst.Lambda)))
 
     def _mark_selected(self, before: State, body: State, orelse: State, joined: State) -> None:
         """`if training: model.train() else: model.eval()` chooses the mode on purpose:
@@ -1703,9 +1712,11 @@ class Interpreter:
         loop never calls `train()`, so a submodule that `__init__` loaded in eval mode
         (HF `from_pretrained`) trains in eval mode (idioms §3)."""
         frame = self.frame
-        return (frame.func is not None and frame.cls is not None and _lightning_training_step(frame.func, frame.cls)
-                and isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name)
-                and receiver.value.value == "self")
+        if frame.func is None or frame.cls is None or not _lightning_training_step(frame.func, frame.cls):
+            return False
+        if isinstance(receiver, cst.Name):  # `self(x)`: the module's own forward, with its frozen parts
+            return receiver.value == "self"
+        return isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name) and receiver.value.value == "self"
 
     def _fully_frozen(self, oid: int, state: State) -> bool:
         """All its parameters are frozen (`model.requires_grad_(False)`): a forward pass
@@ -1853,6 +1864,11 @@ def _with_item(seq: TupleValue, key: object, value: Value) -> Value:
         i = key % len(seq.items)
         return TupleValue(seq.items[:i] + (value,) + seq.items[i + 1:])
     return UNKNOWN_VALUE
+
+
+def _leaves_block(body: cst.BaseSuite) -> bool:
+    """Does the block hold a `continue`/`break`/`return`/`raise` (it skips what follows)?"""
+    return any(isinstance(n, (cst.Continue, cst.Break, cst.Return, cst.Raise)) for n in walk(body, prune=prune_scopes))
 
 
 def _parameterless_norm(info) -> bool:
