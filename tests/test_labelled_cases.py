@@ -47,6 +47,10 @@ KNOWN_MISSES = {
     # a shared run_epoch(model, loader, optimizer=None) whose validation call is told apart
     # only by `optimizer=None` turning grads off inside it
     ("round6_corpus_like_b", "cases/credit_default_run_epoch.py", "EG003", 34),
+    ("round7_corpus_like_c", "cases/churn_run_epoch_flag.py", "EG003", 20),
+    # a Trainer class whose model is a constructor parameter never built in the file's
+    # code paths: the model (and so its BatchNorm) is unknown
+    ("round7_corpus_like_c", "cases/species_finetuner_class.py", "EG004", 30),
 }
 
 

@@ -27,6 +27,7 @@ from evalguard.analysis.index import NOT_CONSTANT, FileIndex, constant
 from evalguard.analysis.names import code_of, dotted, source_of
 from evalguard.analysis.walk import children, contains, is_a, prune_scopes, walk
 from evalguard.analysis.values import (
+    describe,
     EVAL,
     FRESH,
     INSTANCE,
@@ -1008,8 +1009,8 @@ class Interpreter:
                 if _is_property(found[1]):  # `self.net` through `@property def net(self)`
                     return self.invoke(Func(found[1], found[0], oid), [], {}, None, state)[1]
                 return Func(found[1], found[0], oid)
-        if info.kind in (OPTIMIZER, OTHER, LOSS):
-            return UNKNOWN_VALUE
+        if info.kind in (OPTIMIZER, OTHER, LOSS) or attr in K.MODULE_METHOD_NAMES:
+            return UNKNOWN_VALUE  # `pp = model.parameters` is a bound method, not a child module
         return Obj(self.heap.child(oid, attr))
 
     # ==================================================================================
@@ -1656,6 +1657,11 @@ class Interpreter:
         if kind not in (U.TRAINING, U.GRADIENT, U.MIXED, U.LOSS, U.DISCARDED, "frozen-part", "detached"):
             signals = self._inference_signals(node, method, grads, usage, volatile)
         modes = self._training_modes(oid, state) if kind == U.TRAINING else self._effective_modes(oid, state)
+        if kind in (U.PLAIN, U.RETURNED) and not target and info.kind == MODULE and _explicitly_evaluated(modes) \
+                and not (frame.func is not None and frame.func.name.value.startswith("__")):  # shape probes in __init__
+            # `model.eval()` and then a forward whose result reaches no backward pass: the
+            # code itself says this run is an inference
+            signals.append(f"`{describe(next(iter(modes)))}` put it in eval mode for this")
         frozen_parts = () if signals else self._frozen_parts(oid, state, code_of(receiver_node))
         visit = Visit(modes, grads, tuple(signals), kind if not signals else "inference", self.call_stack(),
                       self.loop_stack(), frozen_parts, self.heap.optimized_near(oid) or not self.optimizers_seen,
@@ -1864,6 +1870,13 @@ def _with_item(seq: TupleValue, key: object, value: Value) -> Value:
         i = key % len(seq.items)
         return TupleValue(seq.items[:i] + (value,) + seq.items[i + 1:])
     return UNKNOWN_VALUE
+
+
+def _explicitly_evaluated(modes: frozenset) -> bool:
+    """Every mode the module may be in comes from an explicit `.eval()` / `.train(False)`."""
+    return bool(modes) and all(
+        f.kind == EVAL and not f.loader and isinstance(f.node, cst.Call) and isinstance(f.node.func, cst.Attribute)
+        and f.node.func.attr.value in ("eval", "train") for f in modes)
 
 
 def _leaves_block(body: cst.BaseSuite) -> bool:

@@ -343,6 +343,14 @@ NON_MODULE_BASES = ("object", "abc.ABC", "ABC", "typing.Generic", "Generic", "sk
                     "Exception", "dict", "list", "typing.NamedTuple", "NamedTuple", "Protocol", "typing.Protocol")
 
 #: receivers whose `.train()` / `.eval()` are not nn.Module methods (idioms §6)
+#: nn.Module methods: `model.parameters` (without a call) is a bound method, not a child
+MODULE_METHOD_NAMES = {
+    "parameters", "named_parameters", "buffers", "named_buffers", "modules", "named_modules", "children",
+    "named_children", "state_dict", "load_state_dict", "to", "cuda", "cpu", "eval", "train", "zero_grad",
+    "apply", "requires_grad_", "register_buffer", "register_parameter", "register_forward_hook",
+    "register_forward_pre_hook", "register_full_backward_hook", "half", "float", "double", "type",
+}
+
 NON_MODULE_RECEIVER = re.compile(
     r"(trainer|runner|strategy|optim|optimizer|dataset|data|loader|env|algo|agent|learner|engine|corpus|"
     r"scheduler|tokenizer|evaluator|metric|split)", re.I

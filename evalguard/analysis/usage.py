@@ -392,8 +392,13 @@ class ScopeUsage:
 
     def _is_model_loss(self, home: _Stmt, forward: cst.Call) -> bool:
         node = home.node
-        if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is forward:
-            return any(_LOSS_NAME.search(t) for t in home.targets)
+        if isinstance(node, cst.Assign) and node.value is forward:
+            # `loss_dict = model(images, targets)` (a detector in training mode returns its
+            # losses); not `logits, loss = model(x, y)`, a model that also returns a loss
+            return len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
+                and bool(_LOSS_NAME.search(node.targets[0].target.value))
+        if isinstance(node, cst.AnnAssign) and node.value is forward:
+            return isinstance(node.target, cst.Name) and bool(_LOSS_NAME.search(node.target.value))
         # sum(l for l in model(images, targets).values())
         return any(isinstance(n, cst.Attribute) and n.attr.value == "values" and n.value is forward
                    for n in walk(node, prune=prune_scopes))

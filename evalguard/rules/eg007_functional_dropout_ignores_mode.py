@@ -93,13 +93,34 @@ def _mentions_training(node: cst.CSTNode) -> bool:
 
 
 def _guarded_by_training(call: DropoutCall) -> bool:
-    """Inside `if self.training:` (the call only runs in training mode)."""
+    """Inside `if self.training:`, or after `if not self.training: return ...` (the call
+    only runs in training mode)."""
     for test in call.guards:
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             continue
         if _mentions_training(test):
             return True
+    return _after_eval_exit(call)
+
+
+def _after_eval_exit(call: DropoutCall) -> bool:
+    body = call.function.body
+    for stmt in body.body if isinstance(body, cst.IndentedBlock) else ():
+        if any(n is call.node for n in walk(stmt)):
+            return False
+        if (isinstance(stmt, cst.If) and stmt.orelse is None and isinstance(stmt.test, cst.UnaryOperation)
+                and isinstance(stmt.test.operator, cst.Not) and _mentions_training(stmt.test.expression)
+                and _exits(stmt.body)):
+            return True
     return False
+
+
+def _exits(block: cst.BaseSuite) -> bool:
+    """The block ends in `return` or `raise`."""
+    last = block.body[-1] if block.body else None
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1] if last.body else None
+    return isinstance(last, (cst.Return, cst.Raise))
 
 
 def _ungated(expr: cst.BaseExpression, function: cst.FunctionDef) -> bool:
