@@ -27,7 +27,6 @@ from evalguard.analysis.index import NOT_CONSTANT, FileIndex, constant
 from evalguard.analysis.names import code_of, dotted, source_of
 from evalguard.analysis.walk import children, contains, is_a, prune_scopes, walk
 from evalguard.analysis.values import (
-    describe,
     EVAL,
     FRESH,
     INSTANCE,
@@ -57,14 +56,15 @@ from evalguard.analysis.values import (
     State,
     TupleValue,
     Value,
+    describe,
     join_values,
     object_ids,
 )
 
 #: class methods that build an instance of a module class without running its __init__ here
 _CLASS_LOADERS = {"load_from_checkpoint", "from_pretrained"}
-MAX_DEPTH = 10
-MAX_INLINES = 60  # times one function's body is followed per file (calling contexts, loop rounds)  # nested calls followed into bodies
+MAX_DEPTH = 10  # nested calls followed into bodies
+MAX_INLINES = 60  # times one function's body is followed per file (calling contexts, loop rounds)
 MAX_LOOP_ROUNDS = 5
 MAX_STEPS = 400_000  # statements executed per file before giving up (precision: give up silently)
 VOLATILE = Ext("<Variable(volatile=True)>")
@@ -907,11 +907,11 @@ class Interpreter:
             return UNKNOWN_VALUE
         if isinstance(base, Members):
             return base
-        if isinstance(base, Obj) and self.heap.objects[base.id].ext_class == "torch.load" \
+        if isinstance(base, Obj) and self.heap.objects[base.id].ext_class == K.PICKLE_LOADER \
                 and isinstance(index_value, Const) and isinstance(index_value.value, str):
             # `checkpoint["net"]`: an entry of an unpickled checkpoint (a module if it is called)
             entry = self.heap.child(base.id, f"[{index_value.value!r}]")
-            self.heap.objects[entry].ext_class = "torch.load"
+            self.heap.objects[entry].ext_class = K.PICKLE_LOADER
             return Obj(entry)
         if isinstance(base, Obj) and self.heap.objects[base.id].is_module_like:
             return Obj(self.heap.child(base.id, "[]"))
@@ -1274,7 +1274,7 @@ class Interpreter:
                 if found is not None:
                     return self.invoke(Func(found[1], found[0], oid), args, kwargs, node, state)[1]
                 continue
-            if info.kind == OPAQUE and info.ext_class == "torch.load":
+            if info.kind == OPAQUE and info.ext_class == K.PICKLE_LOADER:
                 info.evidence = True  # a checkpoint dict cannot be called: a pickled module
             if info.is_module_like:
                 self.record_forward(node, oid, state, None, args=args)

@@ -259,9 +259,11 @@ def is_entry_point(func: cst.FunctionDef) -> bool:
 #: calls that run the model once to record it
 TRACERS = {"torch.jit.trace", "torch.jit.trace_module"}
 
+#: unpickles anything: a checkpoint dict, or a whole module (once its result is called)
+PICKLE_LOADER = "torch.load"
 #: loaders whose result has a mode unknown to static analysis
 UNKNOWN_MODE_LOADERS = {
-    "torch.load",
+    PICKLE_LOADER,
     "torch.jit.load",
     "torch.jit.script",
     "torch.jit.trace",
@@ -300,6 +302,9 @@ MODULE_EVIDENCE_METHODS = {
     "named_modules", "children", "named_children", "requires_grad_", "zero_grad", "apply", "buffers",
     "named_buffers", "register_forward_hook", "register_forward_pre_hook", "register_buffer",
 }
+#: nn.Module methods: `model.parameters` (without a call) is a bound method, not a child
+MODULE_METHOD_NAMES = MODULE_EVIDENCE_METHODS | SELF_RETURNING_METHODS | {
+    "register_parameter", "register_full_backward_hook"}
 #: method calls on a model that run its forward pass (for inference)
 FORWARD_METHODS = {"forward", "predict", "predict_proba", "generate", "predict_step"}
 #: of those, the ones that disable gradients themselves (HF `generate`)
@@ -343,14 +348,6 @@ NON_MODULE_BASES = ("object", "abc.ABC", "ABC", "typing.Generic", "Generic", "sk
                     "Exception", "dict", "list", "typing.NamedTuple", "NamedTuple", "Protocol", "typing.Protocol")
 
 #: receivers whose `.train()` / `.eval()` are not nn.Module methods (idioms §6)
-#: nn.Module methods: `model.parameters` (without a call) is a bound method, not a child
-MODULE_METHOD_NAMES = {
-    "parameters", "named_parameters", "buffers", "named_buffers", "modules", "named_modules", "children",
-    "named_children", "state_dict", "load_state_dict", "to", "cuda", "cpu", "eval", "train", "zero_grad",
-    "apply", "requires_grad_", "register_buffer", "register_parameter", "register_forward_hook",
-    "register_forward_pre_hook", "register_full_backward_hook", "half", "float", "double", "type",
-}
-
 NON_MODULE_RECEIVER = re.compile(
     r"(trainer|runner|strategy|optim|optimizer|dataset|data|loader|env|algo|agent|learner|engine|corpus|"
     r"scheduler|tokenizer|evaluator|metric|split)", re.I
@@ -402,12 +399,12 @@ def is_inference_loader_name(text: str) -> bool:
     return bool(set(words(text)) & _LOADER_WORDS)
 
 
-#: methods on a forward's result that show it is used as a prediction
 #: tensor methods whose result is the same data (a `volatile` input stays one through them)
 TENSOR_SAME_DATA_METHODS = {
     "view", "reshape", "unsqueeze", "squeeze", "cuda", "cpu", "to", "float", "half", "double", "permute",
     "transpose", "contiguous", "expand", "flatten", "type", "unsqueeze_", "squeeze_",
 }
+#: methods on a forward's result that show it is used as a prediction
 PREDICTION_METHODS = {"argmax", "argmin", "topk", "numpy", "tolist", "argsort"}
 #: ... and calls that take it as a prediction
 PREDICTION_CALLS = re.compile(
