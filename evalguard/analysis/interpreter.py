@@ -919,25 +919,33 @@ class Interpreter:
 
     def _eval_comprehension(self, node, state: State) -> Value:
         """Runs the element once with the loop variables bound (enough to follow the
-        calls made inside: `[train_step(m, b) for b in loader]`, `sum(model(x) ...)`)."""
+        calls made inside: `[train_step(m, b) for b in loader]`, `sum(model(x) ...)`).
+        `[m.training for m in modules]` over a sequence known item by item gives the
+        element of each item, so that the flags saved can restore each module later."""
         saved_env = dict(state.env)
         saved_genv = dict(state.genv)
-        comp: Optional[cst.CompFor] = node.for_in
         frame = self.frame
-        per_item = self._comprehension_items(node, state)
-        if per_item is not None:
-            return per_item
+        comp: Optional[cst.CompFor] = node.for_in
+        iter_value = self.eval(comp.iter, state)
         pushed = 0
-        while comp is not None:
-            iter_value = self.eval(comp.iter, state)
-            frame.iters.append(comp.iter)
-            frame.loops.append(comp)
-            pushed += 1
-            self.assign(comp.target, self._iteration_value(iter_value), state)
-            for cond in comp.ifs:
-                self.eval(cond.test, state)
-            comp = comp.inner_for_in
         try:
+            if _element_per_item(node) and isinstance(iter_value, TupleValue) and not iter_value.is_dict \
+                    and 0 < len(iter_value.items) <= 8:
+                items = []
+                for item in iter_value.items:
+                    self.assign(comp.target, item, state)
+                    items.append(self.eval(node.elt, state))
+                return TupleValue(tuple(items))
+            while comp is not None:
+                frame.iters.append(comp.iter)
+                frame.loops.append(comp)
+                pushed += 1
+                self.assign(comp.target, self._iteration_value(iter_value), state)
+                for cond in comp.ifs:
+                    self.eval(cond.test, state)
+                comp = comp.inner_for_in
+                if comp is not None:
+                    iter_value = self.eval(comp.iter, state)
             if isinstance(node, cst.DictComp):
                 self.eval(node.key, state)
                 result = self.eval(node.value, state)
@@ -953,29 +961,6 @@ class Interpreter:
                 state.genv.clear()
                 state.genv.update(saved_genv)
         return result if isinstance(result, Members) else UNKNOWN_VALUE
-
-    def _comprehension_items(self, node, state: State) -> Optional[TupleValue]:
-        """`[m.training for m in modules]` over a sequence known item by item: the
-        element for each item (only for a plain name or attribute element, which runs
-        no code), so that the saved flags can restore each module later."""
-        comp = node.for_in
-        if (not isinstance(node, (cst.ListComp, cst.GeneratorExp)) or comp.inner_for_in is not None or comp.ifs
-                or not isinstance(comp.target, cst.Name) or not isinstance(node.elt, (cst.Name, cst.Attribute))
-                or isinstance(comp.asynchronous, cst.Asynchronous)):
-            return None
-        saved = state.env.copy() if self.frame.func is not None else state.genv.copy()
-        iter_value = self.eval(comp.iter, state)
-        if not isinstance(iter_value, TupleValue) or not 0 < len(iter_value.items) <= 8:
-            return None
-        items = []
-        for item in iter_value.items:
-            self.assign(comp.target, item, state)
-            items.append(self.eval(node.elt, state))
-        if self.frame.func is not None:
-            state.env = saved
-        else:
-            state.genv = saved
-        return TupleValue(tuple(items))
 
     def eval_attribute(self, node: cst.Attribute, state: State) -> Value:
         base = self.eval(node.value, state)
@@ -1870,6 +1855,14 @@ def _with_item(seq: TupleValue, key: object, value: Value) -> Value:
         i = key % len(seq.items)
         return TupleValue(seq.items[:i] + (value,) + seq.items[i + 1:])
     return UNKNOWN_VALUE
+
+
+def _element_per_item(node) -> bool:
+    """`[m.training for m in modules]`: one plain loop whose element runs no code."""
+    comp = node.for_in
+    return (isinstance(node, (cst.ListComp, cst.GeneratorExp)) and comp.inner_for_in is None and not comp.ifs
+            and isinstance(comp.target, cst.Name) and isinstance(node.elt, (cst.Name, cst.Attribute))
+            and not isinstance(comp.asynchronous, cst.Asynchronous))
 
 
 def _explicitly_evaluated(modes: frozenset) -> bool:
