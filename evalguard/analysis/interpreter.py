@@ -297,10 +297,10 @@ class Interpreter:
                 self._attr_assignment_effect(oid, target.attr.value, value, state, target)
         elif isinstance(target, cst.Subscript):
             base = self.eval(target.value, state)
-            for element in target.slice:
-                self.eval_children(element, state)
+            index = self._subscript_index(target, state)
             if isinstance(base, TupleValue) and isinstance(target.value, cst.Name):
-                self.bind(target.value.value, _with_item(base, self._subscript_key(target, state), value), state)
+                key = index.value if isinstance(index, Const) else NOT_CONSTANT
+                self.bind(target.value.value, _with_item(base, key, value), state)
             for oid in object_ids(base):
                 for child in object_ids(value):
                     if self.heap.objects[child].is_module_like and self.heap.objects[oid].is_module_like:
@@ -308,12 +308,16 @@ class Interpreter:
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, UNKNOWN_VALUE, state)
 
-    def _subscript_key(self, node: cst.Subscript, state: State) -> object:
-        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
-            key = self.eval(node.slice[0].slice.value, state)
-            if isinstance(key, Const):
-                return key.value
-        return NOT_CONSTANT
+    def _subscript_index(self, node: cst.Subscript, state: State) -> Value:
+        """Evaluates the subscript's slices; the value of a single index `x[i]` (unknown
+        for `x[a:b]` and `x[i, j]`)."""
+        index: Value = UNKNOWN_VALUE
+        for el in node.slice:
+            if isinstance(el.slice, cst.Index):
+                index = self.eval(el.slice.value, state)
+            else:
+                self.eval_children(el.slice, state)
+        return index if len(node.slice) == 1 else UNKNOWN_VALUE
 
     @staticmethod
     def _element_value(value: Value) -> Value:
@@ -891,12 +895,7 @@ class Interpreter:
 
     def _eval_subscript(self, node: cst.Subscript, state: State) -> Value:
         base = self.eval(node.value, state)
-        index_value: Value = UNKNOWN_VALUE
-        for el in node.slice:
-            if isinstance(el.slice, cst.Index):
-                index_value = self.eval(el.slice.value, state)
-            else:
-                self.eval_children(el.slice, state)
+        index_value = self._subscript_index(node, state)
         if isinstance(base, TupleValue) and base.is_dict:
             if base.keys is not None and isinstance(index_value, Const) and index_value.value in base.keys:
                 return base.items[base.keys.index(index_value.value)]
