@@ -250,16 +250,19 @@ _SELF_MODULE_METHODS = {"parameters", "named_parameters", "register_buffer", "re
                        "register_parameter", "modules", "children", "named_modules", "buffers"}
 
 
-def _zipped_self_parameters(node: cst.Call) -> list[str]:
-    """`A`, `B` of `zip(self.A.parameters(), self.B.parameters())` (a momentum update)."""
-    owners = []
-    for arg in node.args:
-        call = arg.value
-        if (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
-                and call.func.attr.value in ("parameters", "named_parameters")
-                and isinstance(call.func.value, cst.Attribute) and _is_self(call.func.value.value)):
-            owners.append(call.func.value.attr.value)
+def zipped_parameter_owners(node: cst.Call) -> list[cst.BaseExpression]:
+    """`a`, `b` of `zip(a.parameters(), b.parameters())`: two modules' parameters walked
+    together, a momentum/EMA update (empty when fewer than two)."""
+    owners = [arg.value.func.value for arg in node.args
+              if isinstance(arg.value, cst.Call) and isinstance(arg.value.func, cst.Attribute)
+              and arg.value.func.attr.value in ("parameters", "named_parameters")]
     return owners if len(owners) >= 2 else []
+
+
+def _zipped_self_parameters(node: cst.Call) -> list[str]:
+    """`A`, `B` of `zip(self.A.parameters(), self.B.parameters())`."""
+    names = [o.attr.value for o in zipped_parameter_owners(node) if isinstance(o, cst.Attribute) and _is_self(o.value)]
+    return names if len(names) >= 2 else []
 
 
 def _class_body_nodes(info: ClassInfo):

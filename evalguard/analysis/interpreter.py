@@ -23,7 +23,7 @@ from evalguard.analysis import knowledge as K
 from evalguard.analysis import usage as U
 from evalguard.analysis.events import ForwardEvent, FrozenPart, Visit
 from evalguard.analysis.heap import Heap
-from evalguard.analysis.index import NOT_CONSTANT, FileIndex, constant
+from evalguard.analysis.index import NOT_CONSTANT, FileIndex, constant, zipped_parameter_owners
 from evalguard.analysis.names import code_of, dotted, source_of
 from evalguard.analysis.walk import children, contains, is_a, prune_scopes, walk
 from evalguard.analysis.values import (
@@ -1441,11 +1441,11 @@ class Interpreter:
             for oid in object_ids(result):
                 self.heap.set_mode(state, oid, frozenset({self.mode_fact(EVAL, node, f"`{code_of(node.func)}(...)`")}))
             return result
-        params = [a for a in args if isinstance(a, Members) and a.kind == "params"]
-        if qual == "zip" and len(params) >= 2:
+        if qual == "zip":
             # `for ps, pt in zip(student.parameters(), teacher.parameters()): pt.mul_(m).add_(ps)`:
             # a momentum/EMA copy (MoCo, BYOL, DINO) is not frozen: its weights move every step
-            for members in params:
+            params = [a for a in args if isinstance(a, Members) and a.kind == "params"]
+            for members in params if len(params) >= 2 else ():
                 for moved in (members.obj, *self.heap.descendants(members.obj)):
                     self.heap.objects[moved].moving = True
         if qual in ("zip", "enumerate") and args and not kwargs:
@@ -1963,9 +1963,7 @@ class _MethodScan:
             if (isinstance(func, cst.Name) and func.value == "self") or (
                     isinstance(func, cst.Attribute) and func.attr.value == "forward" and _rooted_at_self(func.value)):
                 scan.self_forward = True
-            if isinstance(func, cst.Name) and func.value == "zip" and sum(
-                    isinstance(a.value, cst.Call) and isinstance(a.value.func, cst.Attribute)
-                    and a.value.func.attr.value in ("parameters", "named_parameters") for a in node.args) >= 2:
+            if isinstance(func, cst.Name) and func.value == "zip" and zipped_parameter_owners(node):
                 scan.moves_parameters = True
         return scan
 

@@ -77,17 +77,19 @@ def read_names(node: Optional[cst.CSTNode], barriers: bool = True) -> set[str]:
     return names
 
 
-def _target_names(target: cst.BaseExpression) -> set[str]:
+def _target_names(target: cst.BaseExpression, mutated: bool = True) -> set[str]:
+    """The names an assignment target binds; with `mutated`, also the objects it changes
+    (`x` of `x[i] = ...`, `x.attr = ...`)."""
     if isinstance(target, cst.Name):
         return {target.value}
     if isinstance(target, (cst.Tuple, cst.List)):
         out: set[str] = set()
         for el in target.elements:
-            out |= _target_names(el.value)
+            out |= _target_names(el.value, mutated)
         return out
     if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    if isinstance(target, (cst.Attribute, cst.Subscript)):
+        return _target_names(target.value, mutated)
+    if mutated and isinstance(target, (cst.Attribute, cst.Subscript)):
         root = target
         while isinstance(root, (cst.Attribute, cst.Subscript)):
             root = root.value
@@ -128,31 +130,18 @@ def _rebound(st: _Stmt) -> set[str]:
     if isinstance(node, cst.Assign):
         out: set[str] = set()
         for t in node.targets:
-            out |= _names_bound(t.target)
+            out |= _target_names(t.target, mutated=False)
         return out
     if isinstance(node, cst.AnnAssign) and node.value is not None:
-        return _names_bound(node.target)
+        return _target_names(node.target, mutated=False)
     if isinstance(node, cst.For):
-        return _names_bound(node.target)
+        return _target_names(node.target, mutated=False)
     if isinstance(node, cst.With):
         out = set()
         for item in node.items:
             if item.asname is not None:
-                out |= _names_bound(item.asname.name)
+                out |= _target_names(item.asname.name, mutated=False)
         return out
-    return set()
-
-
-def _names_bound(target: cst.BaseExpression) -> set[str]:
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        out: set[str] = set()
-        for el in target.elements:
-            out |= _names_bound(el.value)
-        return out
-    if isinstance(target, cst.StarredElement):
-        return _names_bound(target.value)
     return set()
 
 
