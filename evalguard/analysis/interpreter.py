@@ -1218,7 +1218,7 @@ class Interpreter:
         if info.cls is not None:
             found = info.cls.find_method(method)
             if found is not None and _is_property(found[1]):  # `self.model(x)`, `model` a property
-                held = self.invoke(Func(found[1], found[0], oid), [], {}, None, state)[1]
+                held = self._object_attribute(oid, method, state)
                 if object_ids(held):
                     return self.call_object(node, held, args, kwargs, state)
                 self._unknown_call_effect(node, args, kwargs, state, f"{method}()")
@@ -1245,7 +1245,7 @@ class Interpreter:
         if method in ("train", "eval", "set_training_mode") or scan.mode_change or scan.moves_parameters:
             self.heap.objects[oid].evidence = True
             return self.invoke(Func(fnode, cls, oid), args, kwargs, node, state, mode_call=node)[1]
-        if method in K.FORWARD_METHODS or method == "__call__" or self._scan(fnode).self_forward:
+        if method in K.FORWARD_METHODS or method == "__call__" or scan.self_forward:
             grad = self._decorator_grad(fnode, state)
             self.record_forward(node, oid, state, method, grad_override=grad)
         return UNKNOWN_VALUE
@@ -1618,8 +1618,7 @@ class Interpreter:
             kind = U.TRAINING  # Lightning runs backward and the optimizer on what training_step returns
         grad_off = all(g.kind == OFF for g in grads) or managed_grad
         target = False
-        directly_trained = self.heap.objects[oid].optimized is not None
-        if grad_off and kind in (U.TRAINING, U.GRADIENT, U.MIXED) and directly_trained:
+        if grad_off and kind in (U.TRAINING, U.GRADIENT, U.MIXED) and info.optimized is not None:
             # its output feeds a loss, but no graph is built, and its own parameters go to an
             # optimizer: trained in another step (a GAN's generator during the critic step,
             # pseudo-labels from the model being trained), neither frozen nor an inference
@@ -1877,11 +1876,12 @@ def _leaves_block(body: cst.BaseSuite) -> bool:
 
 
 def _parameterless_norm(info) -> bool:
+    """`nn.BatchNorm1d(d, affine=False)`: a normalisation layer with no parameters."""
     node = info.node
     if not (isinstance(node, cst.Call) and "Norm" in info.ext_class):
         return False
     return any(arg.keyword is not None and arg.keyword.value in ("affine", "elementwise_affine")
-               and isinstance(arg.value, cst.Name) and arg.value.value == "False" for arg in node.args)
+               and constant(arg.value) is False for arg in node.args)
 
 
 def _lightning_training_step(func: cst.FunctionDef, cls: Optional[ClassInfo]) -> bool:
