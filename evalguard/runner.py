@@ -15,7 +15,7 @@ import os
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Optional, Sequence
 
 from evalguard.config import AnalysisSettings
@@ -45,6 +45,7 @@ class Task:
     settings: Optional[AnalysisSettings] = None
     cache_dir: Optional[str] = None  # None: no cache
     budget: Optional[float] = DEFAULT_FILE_BUDGET  # seconds one file may take (None: no limit)
+    lookup: bool = True  # False: the parent already found no cache entry (only store the result)
 
 
 def default_jobs() -> int:
@@ -87,7 +88,8 @@ def run(
     tasks = [Task(f.path, f.display, codes_for(f.display), settings, cache_dir, budget) for f in found.files]
     # answer what the cache holds here, in the parent: no pool, no parser for a warm run
     cached = [cached_result(t) for t in tasks] if cache_dir is not None else [None] * len(tasks)
-    misses = [t for t, hit in zip(tasks, cached) if hit is None]
+    misses = [replace(t, lookup=False) if cache_dir is not None else t
+              for t, hit in zip(tasks, cached) if hit is None]
     checked = iter(check_tasks(misses, jobs or default_jobs()))
     results = []
     for hit in cached:
@@ -205,7 +207,7 @@ def check_task(task: Task) -> FileResult:
             return FileResult(task.display, error=FileError(task.display, exc.reason))
         cache = Cache(task.cache_dir)
         key = cache.key(data, task.display, task.codes, task.settings)
-        cached = cache.get(key)
+        cached = cache.get(key) if task.lookup else None
         if cached is not None:
             return cached
         from evalguard.engine import check_source  # imported on a cache miss only (libcst)
